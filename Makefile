@@ -1,0 +1,35 @@
+# The README's two commands: `make run` serves the line, `make test` runs the tests.
+# Both build the virtual environment and install the project from pyproject.toml first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: install run test validate
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+test: install
+	$(BIN)/python -m pytest
+
+validate: install
+	$(BIN)/ivr validate
+
+# With TWILIO_AUTH_TOKEN set, every request must be signed by Twilio. Without it, the line runs in
+# the local development mode, which checks no signatures and says so at start and on every request.
+run: install
+	@$(BIN)/ivr validate
+	@if [ -n "$$TWILIO_AUTH_TOKEN" ]; then \
+	  echo "Serving the line on http://$(HOST):$(PORT) (Twilio signatures checked)."; \
+	  exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - app:app; \
+	else \
+	  echo "*** DEVELOPMENT MODE on http://$(HOST):$(PORT): TWILIO_AUTH_TOKEN is not set, so no"; \
+	  echo "*** signature is checked. Set TWILIO_AUTH_TOKEN before giving Twilio this address."; \
+	  IVR_INSECURE_DEV_MODE=1 exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - app:app; \
+	fi

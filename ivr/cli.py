@@ -1,0 +1,83 @@
+"""The `ivr` command: Flask's CLI plus validate and simulate. Content errors become click errors
+only here, at the boundary."""
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import FlaskGroup
+
+from . import create_app, default_content_root
+from .flow import check
+from .simulate import DIAL_OUTCOMES, SILENCE, Simulator, scripted
+
+root_option = click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+                           help="Content folder holding menus/ and locales/ (default: the built-in line).")
+
+
+@click.group(cls=FlaskGroup, create_app=create_app)
+def main() -> None:
+    """Run, check and rehearse the phone line."""
+
+
+@main.command(with_appcontext=False)
+@root_option
+@click.option("--production", is_flag=True, help="Also fail on placeholder phone numbers.")
+def validate(root: Path | None, production: bool) -> None:
+    """Check every menu, destination and translation; exit 1 on any error."""
+    root = root or default_content_root()
+    line, problems = check(root, production=production)
+    for problem in problems:
+        click.echo(str(problem), err=not problem.warning)
+    if line is None:
+        errors = sum(1 for p in problems if not p.warning)
+        click.echo(f"{errors} error(s): the line will not start until they are fixed.", err=True)
+        sys.exit(1)
+    flow = line.flow
+    pending = f"; waiting for recordings: {', '.join(flow.pending_languages)}" if flow.pending_languages else ""
+    placeholders = [d.id for d in flow.destinations.values() if d.placeholder]
+    click.echo(f"OK: {len(flow.nodes)} nodes, {len(flow.destinations)} destinations, languages: "
+               f"{', '.join(flow.languages)}{pending}")
+    if placeholders:
+        click.echo(f"Placeholder numbers (fine for development, refused by --production): "
+                   f"{', '.join(placeholders)}")
+
+
+def _ask_key(prompt: str) -> str | None:
+    answer = click.prompt("  key (0-9 * #, Enter for silence, q to hang up)", default="",
+                          show_default=False)
+    return None if answer.strip().lower() == "q" else answer.strip()[:1]
+
+
+def _ask_dial(numbers: str) -> str | None:
+    answer = click.prompt(f"  dialling {numbers}: outcome", type=click.Choice([*DIAL_OUTCOMES, "q"]),
+                          default="completed")
+    return None if answer == "q" else answer
+
+
+@main.command(with_appcontext=False)
+@root_option
+@click.option("--keys", default=None, help="Keys to press, comma-separated, for an unattended call: "
+              "'2,1,0'. An empty item or '-' is silence. The caller hangs up when they run out.")
+@click.option("--dial", "dials", default=None, help="Outcomes of each transfer, comma-separated "
+              f"({', '.join(DIAL_OUTCOMES)}); default: completed.")
+def simulate(root: Path | None, keys: str | None, dials: str | None) -> None:
+    """Make a call in the terminal through the real app, with signed requests."""
+    token = secrets.token_hex(16)  # signatures are checked for real, with a token of this run's own
+    app = create_app({"CONTENT_ROOT": str(root or default_content_root()), "TWILIO_AUTH_TOKEN": token,
+                      "INSECURE_DEV_MODE": False})
+    unattended = keys is not None
+    ask_key = scripted([k.strip() for k in keys.split(",")]) if unattended else _ask_key
+    if dials is not None:
+        ask_dial = scripted([d.strip() for d in dials.split(",")])
+    elif unattended:
+        ask_dial = lambda _numbers: "completed"  # noqa: E731
+    else:
+        ask_dial = _ask_dial
+    for line in Simulator(app, token, ask_key, ask_dial).run():
+        click.echo(line)
+
+
+__all__ = ["main", "SILENCE"]

@@ -1,0 +1,504 @@
+"""Load the call flow from YAML in two phases: build every piece, then link and check the whole.
+
+Every problem is collected, not just the first, each as `file:line key.path: message`, so the
+person editing the menus fixes them all in one pass. Nothing here knows about Flask or any one
+state's services.
+"""
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Iterable
+
+import phonenumbers
+
+from . import i18n
+from .model import (
+    BACK, GLOBAL_ACTIONS, GOODBYE, KEYPAD, LANGUAGE, MENU, MESSAGE, NODE_KINDS, PERSON, TRANSFER,
+    Destination, Flow, GlobalKey, Language, Node, Option, Text, Where, placeholders_of,
+)
+from .source import KeyPath, Problem, Source, load
+from .speech import Speech, build_speech
+
+#: Phrases the engine speaks itself; every line must word them.
+REQUIRED_PHRASES = ("not_an_option", "error", "not_connected", "trying_next")
+STATUSES = ("firm", "verify", "configure", "placeholder")
+# The fictional range North American numbers reserve for examples: never a real line.
+PLACEHOLDER_NUMBER = re.compile(r"^\+1\d{3}55501\d\d$")
+DESTINATION_FIELDS = {"name", "number", "call", "source", "status", "next"}
+NODE_FIELDS = {
+    MENU: {"type", "say", "options", "timeout", "back"},
+    MESSAGE: {"type", "say", "next", "languages", "back"},
+    LANGUAGE: {"type", "say", "next"},
+    TRANSFER: {"type", "say", "to"},
+    GOODBYE: {"type", "say"},
+}
+
+
+class FlowError(Exception):
+    """The flow cannot be served; `problems` says every reason, located."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Line:
+    """A loaded line: the flow graph and everything it says, ready to render."""
+
+    flow: Flow
+    speech: Speech
+    warnings: tuple[Problem, ...] = ()
+
+
+class _Builder:
+    """Phase one: turn each file's data into model objects, noting problems as it goes."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.line_section: tuple[Source, dict] | None = None
+        self.nodes: dict[str, Node] = {}
+        self.destinations: dict[str, Destination] = {}
+
+    def fail(self, src: Source, path: KeyPath, message: str) -> None:
+        self.problems.append(src.problem(path, message))
+
+    def where(self, src: Source, path: KeyPath) -> Where:
+        return Where(src.file, src.line(path), ".".join(path))
+
+    def text(self, src: Source, path: KeyPath, value: Any) -> Text | None:
+        if not isinstance(value, str) or not value.strip():
+            self.fail(src, path, "must be some text to say")
+            return None
+        if "{" in value and not placeholders_of(value) and "{}" not in value:
+            self.fail(src, path, "has a '{' or '}' that is not a {destination} placeholder")
+        return Text(" ".join(value.split()), self.where(src, path))
+
+    def texts(self, src: Source, path: KeyPath, value: Any) -> tuple[Text, ...]:
+        items = value if isinstance(value, list) else [value]
+        found = [self.text(src, path + ((str(i),) if isinstance(value, list) else ()), item)
+                 for i, item in enumerate(items)]
+        return tuple(t for t in found if t)
+
+    def mapping(self, src: Source, path: KeyPath, value: Any) -> dict:
+        if not isinstance(value, dict):
+            self.fail(src, path, "must be a mapping of names to values")
+            return {}
+        return value
+
+    def add_file(self, src: Source) -> None:
+        data = self.mapping(src, (), src.data)
+        for section, value in data.items():
+            if section == "line":
+                if self.line_section:
+                    self.fail(src, ("line",),
+                              f"a second 'line' section (the first is in {self.line_section[0].file})")
+                else:
+                    self.line_section = (src, self.mapping(src, ("line",), value))
+            elif section == "nodes":
+                for node_id, spec in self.mapping(src, ("nodes",), value).items():
+                    self.add_node(src, ("nodes", node_id), node_id, spec)
+            elif section == "destinations":
+                for dest_id, spec in self.mapping(src, ("destinations",), value).items():
+                    self.add_destination(src, ("destinations", dest_id), dest_id, spec)
+            else:
+                self.fail(src, (section,), "unknown section (expected line, nodes or destinations)")
+
+    def add_node(self, src: Source, path: KeyPath, node_id: str, spec: Any) -> None:
+        spec = self.mapping(src, path, spec)
+        if node_id in self.nodes:
+            self.fail(src, path, f"node '{node_id}' is defined twice (also at {self.nodes[node_id].where})")
+            return
+        kind = spec.get("type")
+        if kind not in NODE_KINDS:
+            self.fail(src, path + ("type",), f"type must be one of {', '.join(NODE_KINDS)}, not {kind!r}")
+            return
+        for unknown in sorted(set(spec) - NODE_FIELDS[kind]):
+            self.fail(src, path + (unknown,), f"unknown field for a {kind} (expected one of "
+                      f"{', '.join(sorted(NODE_FIELDS[kind]))})")
+        say = self.texts(src, path + ("say",), spec["say"]) if "say" in spec else ()
+        if kind in (MENU, MESSAGE, GOODBYE) and "say" not in spec:
+            self.fail(src, path, f"a {kind} needs 'say': what the caller hears")
+        fields: dict[str, Any] = {}
+        if kind == MENU:
+            fields["options"] = MappingProxyType(self.options(src, path + ("options",), spec.get("options")))
+            timeout = spec.get("timeout", 6)
+            if not isinstance(timeout, int) or not 1 <= timeout <= 60:
+                self.fail(src, path + ("timeout",), "timeout must be a whole number of seconds, 1 to 60")
+            else:
+                fields["timeout"] = timeout
+        if kind in (MESSAGE, LANGUAGE):
+            fields["next"] = self.node_ref(src, path + ("next",), spec.get("next"), required=True)
+        if kind in (MENU, MESSAGE):
+            fields["back"] = self.node_ref(src, path + ("back",), spec.get("back"), required=False)
+        if kind == MESSAGE and "languages" in spec:
+            langs = spec["languages"]
+            if not isinstance(langs, list) or not all(isinstance(x, str) for x in langs):
+                self.fail(src, path + ("languages",), "languages must be a list of language codes")
+            else:
+                fields["languages"] = tuple(langs)
+        if kind == TRANSFER:
+            to = spec.get("to")
+            if not isinstance(to, str):
+                self.fail(src, path + ("to",), "a transfer needs 'to': the destination to connect to")
+            fields["to"] = to if isinstance(to, str) else None
+        self.nodes[node_id] = Node(id=node_id, kind=kind, say=say, where=self.where(src, path), **fields)
+
+    def node_ref(self, src: Source, path: KeyPath, value: Any, required: bool) -> str | None:
+        if value is None:
+            if required:
+                self.fail(src, path, "needs the id of the node that comes next")
+            return None
+        if not isinstance(value, str):
+            self.fail(src, path, "must be a node id")
+            return None
+        return value
+
+    def options(self, src: Source, path: KeyPath, value: Any) -> dict[str, Option]:
+        found: dict[str, Option] = {}
+        for key, spec in self.mapping(src, path, value).items():
+            here = path + (key,)
+            if len(key) != 1 or key not in KEYPAD:
+                self.fail(src, here, f"'{key}' is not a key on a phone keypad (use one of 0-9, * or #)")
+                continue
+            spec = self.mapping(src, here, spec)
+            for unknown in sorted(set(spec) - {"say", "goto"}):
+                self.fail(src, here + (unknown,), "unknown field for an option (expected say and goto)")
+            say = self.text(src, here + ("say",), spec.get("say"))
+            goto = self.node_ref(src, here + ("goto",), spec.get("goto"), required=True)
+            if say and goto:
+                found[key] = Option(key, say, goto, self.where(src, here))
+        if not found:
+            self.fail(src, path, "a menu needs at least one option")
+        return found
+
+    def add_destination(self, src: Source, path: KeyPath, dest_id: str, spec: Any) -> None:
+        spec = self.mapping(src, path, spec)
+        if dest_id in self.destinations:
+            self.fail(src, path, f"destination '{dest_id}' is defined twice")
+            return
+        for unknown in sorted(set(spec) - DESTINATION_FIELDS):
+            self.fail(src, path + (unknown,), "unknown field for a destination "
+                      f"(expected one of {', '.join(sorted(DESTINATION_FIELDS))})")
+        number = spec.get("number")
+        if number is not None:
+            number = self.phone_number(src, path + ("number",), number)
+        call = spec.get("call", number)
+        if "number" in spec and number is None:
+            call = ""  # the bad number is reported already
+        elif not isinstance(call, str) or not re.fullmatch(r"\+?[0-9]{3,15}", call or ""):
+            self.fail(src, path + ("call", ) if "call" in spec else path,
+                      "needs 'number' (dialled by the line) or 'call' (what a caller dials, e.g. '211')")
+            call = ""
+        source = spec.get("source")
+        if not isinstance(source, str) or not source.strip():
+            self.fail(src, path + ("source",), "needs 'source': where this number comes from, so it can be checked")
+            source = ""
+        status = spec.get("status", "verify")
+        if isinstance(number, str) and PLACEHOLDER_NUMBER.match(number):
+            status = "placeholder"
+        elif status not in STATUSES:
+            self.fail(src, path + ("status",), f"status must be one of {', '.join(STATUSES)}")
+        name = self.text(src, path + ("name",), spec.get("name"))
+        following = spec.get("next")
+        if following is not None and not isinstance(following, str):
+            self.fail(src, path + ("next",), "must be the id of another destination")
+            following = None
+        if name:
+            self.destinations[dest_id] = Destination(dest_id, name, number, call, source, status,
+                                                     self.where(src, path), following)
+
+    def phone_number(self, src: Source, path: KeyPath, value: Any) -> str | None:
+        text = str(value)
+        if re.fullmatch(r"\+?1?[2-9]\d\d", text.replace(" ", "")):
+            self.fail(src, path, f"{text} is a three-digit code (like 211, 911, 988): carriers route "
+                      "it by the caller's location and Twilio cannot dial it; use the service's "
+                      "10-digit line in 'number' and put the short code in 'call'")
+            return None
+        try:
+            parsed = phonenumbers.parse(text, None)
+            valid = phonenumbers.is_valid_number(parsed)
+        except phonenumbers.NumberParseException:
+            valid = False
+        if not valid or phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) != text:
+            self.fail(src, path, f"{text!r} is not a valid phone number in E.164 form, like +12075550100")
+            return None
+        return text
+
+
+def _language(builder: _Builder, src: Source, path: KeyPath, code: str, spec: Any) -> Language | None:
+    spec = builder.mapping(src, path, spec)
+    key = str(spec.get("key", ""))
+    if len(key) != 1 or key not in KEYPAD:
+        builder.fail(src, path + ("key",), "needs 'key': the keypad key that chooses this language")
+    name = spec.get("name") if isinstance(spec.get("name"), str) else code
+    choose = builder.text(src, path + ("choose",), spec.get("choose"))
+    if choose and key and key not in choose.source:
+        builder.fail(src, path + ("choose",), f"does not tell the caller to press {key}")
+    audio = bool(spec.get("audio", False))
+    say_language, voice = spec.get("say_language"), spec.get("voice")
+    if not audio:
+        if not say_language or not voice:
+            builder.fail(src, path, "has neither a Twilio voice (say_language and voice) nor recorded "
+                         "audio (audio: true)")
+        elif not i18n.voices().has(say_language, voice):
+            builder.fail(src, path + ("voice",), f"Twilio has no voice {voice!r} for language "
+                         f"{say_language!r} (see ivr/data/twilio-tts-voices.json)")
+    if not choose:
+        return None
+    return Language(code, key, name, choose, say_language, voice, audio, builder.where(src, path))
+
+
+def _build_line(builder: _Builder, root: Path) -> dict[str, Any] | None:
+    if builder.line_section is None:
+        if builder.problems:
+            return None  # a file that did not parse probably holds it; that error says enough
+        builder.problems.append(Problem("menus", 1, "line", "no file has a 'line' section "
+                                        "(start node, languages, keys and phrases)"))
+        return None
+    src, spec = builder.line_section
+    known = {"name", "start", "person", "goodbye", "default_language", "languages", "keys",
+             "phrases", "max_misses"}
+    for unknown in sorted(set(spec) - known):
+        builder.fail(src, ("line", unknown), f"unknown field (expected one of {', '.join(sorted(known))})")
+    languages: dict[str, Language] = {}
+    for code, lspec in builder.mapping(src, ("line", "languages"), spec.get("languages")).items():
+        lang = _language(builder, src, ("line", "languages", code), code, lspec)
+        if lang:
+            clash = next((o for o in languages.values() if o.key == lang.key), None)
+            if clash:
+                builder.fail(src, ("line", "languages", code, "key"),
+                             f"key {lang.key} already chooses {clash.code}")
+            languages[code] = lang
+    keys: dict[str, GlobalKey] = {}
+    for key, kspec in builder.mapping(src, ("line", "keys"), spec.get("keys")).items():
+        path = ("line", "keys", key)
+        kspec = builder.mapping(src, path, kspec)
+        if len(key) != 1 or key not in KEYPAD:
+            builder.fail(src, path, f"'{key}' is not a key on a phone keypad (use one of 0-9, * or #)")
+            continue
+        action = kspec.get("action")
+        if action not in GLOBAL_ACTIONS:
+            builder.fail(src, path + ("action",), f"action must be one of {', '.join(GLOBAL_ACTIONS)}")
+            continue
+        say = builder.text(src, path + ("say",), kspec.get("say"))
+        if say:
+            keys[key] = GlobalKey(key, action, say)
+    if not any(k.action == PERSON for k in keys.values()):
+        builder.fail(src, ("line", "keys"), "no key leads to a person: declare one with action: person")
+    phrases: dict[str, Text] = {}
+    for name, value in builder.mapping(src, ("line", "phrases"), spec.get("phrases")).items():
+        text = builder.text(src, ("line", "phrases", name), value)
+        if text:
+            phrases[name] = text
+    for name in REQUIRED_PHRASES:
+        if name not in phrases:
+            builder.fail(src, ("line", "phrases"), f"missing the phrase '{name}'")
+    max_misses = spec.get("max_misses", 3)
+    if not isinstance(max_misses, int) or not 1 <= max_misses <= 10:
+        builder.fail(src, ("line", "max_misses"), "must be a whole number from 1 to 10")
+        max_misses = 3
+    default = spec.get("default_language", next(iter(languages), "en"))
+    if default not in languages:
+        builder.fail(src, ("line", "default_language"), f"'{default}' is not one of the languages")
+    refs = {}
+    for field_name in ("start", "person", "goodbye"):
+        value = spec.get(field_name)
+        if value is None and field_name != "goodbye":
+            builder.fail(src, ("line",), f"needs '{field_name}': a node id")
+        refs[field_name] = value
+    return dict(name=str(spec.get("name", "")), start=refs["start"], person=refs["person"],
+                goodbye=refs["goodbye"], default_language=default, keys=MappingProxyType(keys),
+                phrases=MappingProxyType(phrases), max_misses=max_misses, root=str(root),
+                all_languages=languages, src=src)
+
+
+def _check_graph(builder: _Builder, info: dict[str, Any]) -> dict[str, str]:
+    """Phase two: every reference resolves, every node is reached and can reach a person or goodbye.
+
+    Returns the back-key target of every menu and message.
+    """
+    nodes, src = builder.nodes, info["src"]
+    problems = builder.problems
+    problems_before = len(problems)
+
+    def unknown(where: Where, what: str, ref: str) -> None:
+        problems.append(Problem(where.file, where.line, where.path, f"{what} unknown node '{ref}'"))
+
+    for field_name in ("start", "person", "goodbye"):
+        ref = info[field_name]
+        if ref is not None and ref not in nodes:
+            builder.fail(src, ("line", field_name), f"is an unknown node '{ref}'")
+    person = nodes.get(info["person"] or "")
+    if person and person.kind != TRANSFER:
+        builder.fail(src, ("line", "person"), f"'{person.id}' must be a transfer node")
+    for node in nodes.values():
+        for option in node.options.values():
+            if option.goto not in nodes:
+                unknown(Where(option.where.file, option.where.line, option.where.path + ".goto"),
+                        "goes to", option.goto)
+        if node.next and node.next not in nodes:
+            unknown(node.where, "next is", node.next)
+        if node.back and node.back not in nodes:
+            unknown(node.where, "back is", node.back)
+        if node.kind == TRANSFER and node.to and node.to not in builder.destinations:
+            problems.append(Problem(node.where.file, node.where.line, node.where.path + ".to",
+                                    f"connects to unknown destination '{node.to}'"))
+        for code in node.languages:
+            if code not in info["all_languages"]:
+                problems.append(Problem(node.where.file, node.where.line, node.where.path + ".languages",
+                                        f"'{code}' is not one of the line's languages"))
+    # Reachable: from the start by the flow's own keys, plus what the keys of every menu reach.
+    always = [n for n in (info["person"], info["goodbye"]) if n in nodes]
+    parents: dict[str, str] = {}
+    seen = set()
+    queue = deque(n for n in [info["start"], *always] if n in nodes)
+    while queue:
+        current = queue.popleft()
+        if current in seen:
+            continue
+        seen.add(current)
+        for target in nodes[current].targets:
+            if target in nodes and target not in seen:
+                parents.setdefault(target, current)
+                queue.append(target)
+    for node in nodes.values():
+        if node.id not in seen:
+            problems.append(Problem(node.where.file, node.where.line, node.where.path,
+                                    "nothing leads to this node"))
+    back = _back_targets(nodes, parents)
+    if len(problems) > problems_before:
+        return back  # with references broken, dead ends would only echo them
+    # Dead ends: follow the flow's own keys (and the back key, if the line has one) backwards
+    # from every person and goodbye. The person key is left out on purpose: a caller should be
+    # able to find their way without it.
+    has_back = any(k.action == BACK for k in info["keys"].values())
+    leads_to: dict[str, set[str]] = {n: set() for n in nodes}
+    for node in nodes.values():
+        for target in node.targets + ((back[node.id],) if has_back else ()):
+            if target in leads_to:
+                leads_to[target].add(node.id)
+    ending = deque(n.id for n in nodes.values() if n.kind in (TRANSFER, GOODBYE))
+    can_end = set()
+    while ending:
+        current = ending.popleft()
+        if current not in can_end:
+            can_end.add(current)
+            ending.extend(leads_to[current])
+    for node in nodes.values():
+        if node.id not in can_end:
+            problems.append(Problem(node.where.file, node.where.line, node.where.path,
+                                    "dead end: no path from here reaches a person or a goodbye"))
+    return back
+
+
+def _back_targets(nodes: dict[str, Node], parents: dict[str, str]) -> dict[str, str]:
+    """Back goes to the nearest menu above, as the caller first came down the tree."""
+    back: dict[str, str] = {}
+    for node in nodes.values():
+        if node.back:
+            back[node.id] = node.back if node.back in nodes else node.id
+            continue
+        up = parents.get(node.id)
+        while up and nodes[up].kind not in (MENU, LANGUAGE):
+            up = parents.get(up)
+        back[node.id] = up or node.id
+    return back
+
+
+def _check_chains(builder: _Builder) -> None:
+    """Each destination's `next` exists, and no chain comes back to a destination it has tried."""
+    dests = builder.destinations
+    for dest in dests.values():
+        seen, current = [dest.id], dest
+        while current.next:
+            if current.next not in dests:
+                builder.problems.append(Problem(current.where.file, current.where.line,
+                                                current.where.path + ".next",
+                                                f"is an unknown destination '{current.next}'"))
+                break
+            if current.next in seen:
+                builder.problems.append(Problem(dest.where.file, dest.where.line, dest.where.path + ".next",
+                                                "the fallback chain loops: " + " -> ".join(seen + [current.next])))
+                break
+            seen.append(current.next)
+            current = dests[current.next]
+
+
+def _check_placeholders(builder: _Builder, texts: Iterable[Text]) -> None:
+    for text in texts:
+        for name in sorted(text.placeholders - set(builder.destinations)):
+            builder.problems.append(Problem(text.where.file, text.where.line, text.where.path,
+                                            f"{{{name}}} is not a destination"))
+
+
+def _check_keys(builder: _Builder, info: dict[str, Any]) -> None:
+    for node in builder.nodes.values():
+        for key, option in node.options.items():
+            if key in info["keys"]:
+                action = info["keys"][key].action
+                builder.problems.append(Problem(option.where.file, option.where.line, option.where.path,
+                                                f"key {key} is already the '{action}' key in every menu"))
+
+
+def menu_files(root: Path) -> list[Path]:
+    return sorted((root / "menus").glob("*.yaml"))
+
+
+def check(root: Path, production: bool = False) -> tuple[Line | None, list[Problem]]:
+    """Load and check the line in `root`; return it (None if broken) and every problem found."""
+    root = Path(root)
+    builder = _Builder()
+    files = menu_files(root)
+    if not files:
+        return None, [Problem(str(root / "menus"), 1, "", "no menu files (*.yaml) found")]
+    for path in files:
+        src, problems = load(path, display=str(path.relative_to(root)))
+        builder.problems.extend(problems)
+        if src.data is not None:
+            builder.add_file(src)
+    info = _build_line(builder, root)
+    if info is None:
+        return None, builder.problems
+    back = _check_graph(builder, info)
+    _check_keys(builder, info)
+    _check_chains(builder)
+    nodes = {nid: replace(n, back=back.get(nid)) for nid, n in builder.nodes.items()}
+    flow = Flow(
+        name=info["name"], start=info["start"], person=info["person"], goodbye=info["goodbye"],
+        default_language=info["default_language"],
+        languages=MappingProxyType(dict(info["all_languages"])),
+        pending_languages=MappingProxyType({}), keys=info["keys"], phrases=info["phrases"],
+        nodes=MappingProxyType(nodes), destinations=MappingProxyType(dict(builder.destinations)),
+        max_misses=info["max_misses"], root=info["root"],
+    )
+    texts = [text for _, text in flow.texts()]
+    _check_placeholders(builder, texts)
+    if production:
+        for dest in flow.destinations.values():
+            if dest.placeholder:
+                builder.problems.append(Problem(dest.where.file, dest.where.line, dest.where.path,
+                                                f"{dest.number} is a placeholder: fill in the real number "
+                                                f"for {dest.name} before going live"))
+    if any(not p.warning for p in builder.problems):
+        return None, builder.problems
+    speech, speech_problems, complete = build_speech(flow, root)
+    builder.problems.extend(speech_problems)
+    if any(not p.warning for p in builder.problems):
+        return None, builder.problems
+    available = {c: l for c, l in flow.languages.items() if c in complete}
+    pending = {c: l for c, l in flow.languages.items() if c not in complete}
+    flow = replace(flow, languages=MappingProxyType(available), pending_languages=MappingProxyType(pending))
+    return Line(flow, speech, tuple(p for p in builder.problems if p.warning)), builder.problems
+
+
+def load_line(root: Path, production: bool = False) -> Line:
+    """Load the line or raise FlowError with every problem."""
+    line, problems = check(root, production)
+    if line is None:
+        raise FlowError([p for p in problems if not p.warning])
+    return line

@@ -1,0 +1,100 @@
+"""Languages: gettext catalogs, Twilio voices, recorded prompts and spoken numbers. No Flask here."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+VOICES_FILE = Path(__file__).with_name("data") / "twilio-tts-voices.json"
+AUDIO_SUFFIXES = (".mp3", ".wav")
+
+
+@dataclass(frozen=True)
+class Voices:
+    """The text-to-speech voices Twilio's <Say> really has, by language."""
+
+    by_language: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def load(cls, path: Path = VOICES_FILE) -> "Voices":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls({lang: frozenset(v) for lang, v in data["voices_by_language"].items()})
+
+    def has(self, language: str, voice: str) -> bool:
+        return voice in self.by_language.get(language, ())
+
+
+@lru_cache(maxsize=1)
+def voices() -> Voices:
+    return Voices.load()
+
+
+def say_limit(voice: str | None) -> int:
+    """Bytes of text one <Say> accepts with this voice (Twilio error 13521)."""
+    if voice and voice.startswith("Polly."):
+        return 3000
+    if voice and voice.startswith("Google."):
+        return 5000
+    return 4096
+
+
+def catalog_path(root: Path, code: str) -> Path:
+    return root / "locales" / code / "LC_MESSAGES" / "messages.po"
+
+
+def load_catalog(root: Path, code: str) -> Catalog | None:
+    """Read a language's .po file directly, so a saved edit needs no compile step to be heard."""
+    path = catalog_path(root, code)
+    if not path.exists():
+        return None
+    with path.open("rb") as handle:
+        return read_po(handle, locale=code)
+
+
+def translation(catalog: Catalog | None, msgid: str) -> str | None:
+    """The finished translation of `msgid`, or None (fuzzy and empty entries are not finished)."""
+    if catalog is None:
+        return None
+    message = catalog.get(msgid)
+    if message is None or message.fuzzy or not message.string:
+        return None
+    return message.string if isinstance(message.string, str) else message.string[0]
+
+
+def spoken_number(number: str) -> str:
+    """Write a phone number so any voice reads it digit by digit, in groups: '8 6 6, 8 1 1, 5 6 9 5'."""
+    digits = re.sub(r"\D", "", number)
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) == 10:
+        groups = [digits[:3], digits[3:6], digits[6:]]
+    else:
+        groups = [digits]
+    return ", ".join(" ".join(group) for group in groups)
+
+
+def audio_name(spoken_english: str) -> str:
+    """The file name a recording of this prompt must have.
+
+    Named by a few words and a hash of the English it records, so a changed prompt (or a changed
+    phone number in it) asks for a new recording instead of playing a stale one.
+    """
+    slug = "-".join(re.findall(r"[a-z0-9]+", spoken_english.lower())[:6]) or "prompt"
+    digest = hashlib.sha1(spoken_english.encode("utf-8")).hexdigest()[:8]
+    return f"{slug}-{digest}"
+
+
+def find_audio(root: Path, code: str, name: str) -> str | None:
+    """The recording's file name under locales/<code>/audio/, if it exists."""
+    folder = root / "locales" / code / "audio"
+    for suffix in AUDIO_SUFFIXES:
+        if (folder / (name + suffix)).is_file():
+            return name + suffix
+    return None

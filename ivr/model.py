@@ -1,0 +1,173 @@
+"""The call flow as immutable data: what the loader builds and every other module reads."""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+#: Node kinds and what each does with the caller.
+MENU, MESSAGE, LANGUAGE, TRANSFER, GOODBYE = "menu", "message", "language", "transfer", "goodbye"
+NODE_KINDS = (MENU, MESSAGE, LANGUAGE, TRANSFER, GOODBYE)
+
+#: Actions a key that works in every menu may have.
+PERSON, REPEAT, BACK = "person", "repeat", "back"
+GLOBAL_ACTIONS = (PERSON, REPEAT, BACK)
+
+KEYPAD = frozenset("0123456789*#")
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a piece of content was written, for error messages."""
+
+    file: str
+    line: int
+    path: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line} {self.path}"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A prompt written in English; the English is the gettext msgid.
+
+    `{name}` placeholders stand for destinations and are spoken as their phone numbers.
+    """
+
+    source: str
+    where: Where
+
+    @property
+    def placeholders(self) -> frozenset[str]:
+        return placeholders_of(self.source)
+
+    @property
+    def only_numbers(self) -> bool:
+        """True for a prompt that is nothing but placeholders: there is nothing to translate."""
+        return not string.Formatter().vformat(self.source, (), _Blank()).strip(" ,.")
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def placeholders_of(text: str) -> frozenset[str]:
+    """The `{name}` fields of a prompt (empty if the braces do not parse)."""
+    try:
+        return frozenset(name for _, name, _, _ in string.Formatter().parse(text) if name)
+    except ValueError:
+        return frozenset()
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str  # gettext locale code, e.g. "pt_BR"; also the value of `lang` in URLs
+    key: str  # the key that chooses it in the language menu
+    name: str  # the language's name in itself
+    choose: Text  # "Para español, oprima 2." written in the language itself, never translated
+    say_language: str | None  # Twilio <Say language=…>, e.g. "es-US"
+    voice: str | None  # Twilio <Say voice=…>, e.g. "Polly.Lupe-Neural"
+    audio: bool  # prompts are recordings played with <Play> instead of text-to-speech
+    where: Where
+
+
+@dataclass(frozen=True)
+class GlobalKey:
+    key: str
+    action: str  # one of GLOBAL_ACTIONS
+    say: Text
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    say: Text
+    goto: str
+    where: Where
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A person or service the line can connect a caller to, or read out."""
+
+    id: str
+    name: Text  # spoken, so translatable: "2-1-1 Maine"
+    number: str | None  # E.164 number the line dials; None for numbers it must never dial
+    call: str  # what a caller dials themselves, spoken digit by digit: "211", "+18668115695"
+    source: str
+    status: str  # firm | verify | configure | placeholder
+    where: Where
+    next: str | None = None  # the destination to try when this one does not answer
+
+    @property
+    def placeholder(self) -> bool:
+        return self.status == "placeholder"
+
+    @property
+    def number_text(self) -> Text:
+        """The number alone as a prompt: nothing to translate, but recorded for audio languages."""
+        return Text("{%s}" % self.id, self.where)
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    kind: str
+    say: tuple[Text, ...]
+    where: Where
+    options: Mapping[str, Option] = field(default_factory=lambda: MappingProxyType({}))
+    next: str | None = None  # message, language
+    to: str | None = None  # transfer: destination id
+    languages: tuple[str, ...] = ()  # spoken in these languages before one is chosen
+    timeout: int = 6  # seconds a menu waits for a key
+    back: str | None = None  # where the back key leads; filled in when the flow is linked
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """Nodes this one leads to by its own content (not the keys that work everywhere)."""
+        found = [o.goto for o in self.options.values()]
+        if self.next:
+            found.append(self.next)
+        return tuple(found)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A whole line: validated and linked, never changed after loading."""
+
+    name: str
+    start: str
+    person: str  # node the person key and repeated misses lead to
+    goodbye: str | None
+    default_language: str
+    languages: Mapping[str, Language]  # available ones only, in menu order
+    pending_languages: Mapping[str, Language]  # configured but not yet complete (recordings)
+    keys: Mapping[str, GlobalKey]
+    phrases: Mapping[str, Text]
+    nodes: Mapping[str, Node]
+    destinations: Mapping[str, Destination]
+    max_misses: int
+    root: str  # the content folder, for audio files and catalogs
+
+    def phrase(self, name: str) -> Text:
+        return self.phrases[name]
+
+    def texts(self) -> list[tuple[str, Text]]:
+        """Every translatable prompt with its key path, in file order."""
+        found: list[tuple[str, Text]] = []
+        for key in self.keys.values():
+            found.append((key.say.where.path, key.say))
+        for text in self.phrases.values():
+            found.append((text.where.path, text))
+        for dest in self.destinations.values():
+            found.append((dest.name.where.path, dest.name))
+            found.append((dest.where.path + ".number", dest.number_text))
+        for node in self.nodes.values():
+            for text in node.say:
+                found.append((text.where.path, text))
+            for option in node.options.values():
+                found.append((option.say.where.path, option.say))
+        return found

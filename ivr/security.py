@@ -1,0 +1,62 @@
+"""Only Twilio may drive the line: every /voice request must carry a valid X-Twilio-Signature."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, current_app, request
+from twilio.request_validator import RequestValidator
+
+log = logging.getLogger(__name__)
+
+DEV_MODE_WARNING = ("INSECURE DEVELOPMENT MODE: Twilio signatures are NOT checked. Anyone who can "
+                    "reach this server can drive the line. Never use this on a public address.")
+
+
+def called_urls() -> list[str]:
+    """The URL Twilio called, as it wrote it. Werkzeug re-quotes `request.url`, so also try the
+    path and query exactly as they arrived; both describe this one request."""
+    urls = [request.url]
+    if request.query_string:
+        urls.append(f"{request.base_url}?{request.query_string.decode('latin-1')}")
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw:
+        urls.append(f"{request.scheme}://{request.host}{request.script_root}{raw}")
+    return urls
+
+
+def signature_ok(token: str) -> bool:
+    """Check the request against the URL Twilio called (query included) and its form fields."""
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature:
+        return False
+    params = request.form.to_dict(flat=True) if request.method == "POST" else {}
+    validator = RequestValidator(token)
+    return any(validator.validate(url, params, signature) for url in dict.fromkeys(called_urls()))
+
+
+def check_signature() -> Response | None:
+    """before_request hook for /voice: 403 unless signed (or in the explicit development mode)."""
+    if not (request.path == "/voice" or request.path.startswith("/voice/")):
+        return None
+    if current_app.config["INSECURE_DEV_MODE"]:
+        log.warning(DEV_MODE_WARNING)
+        return None
+    token = current_app.config.get("TWILIO_AUTH_TOKEN")
+    if not token:
+        log.error("refusing a call: TWILIO_AUTH_TOKEN is not set (set it, or start the local "
+                  "development mode that says it is unprotected)")
+        return Response("Forbidden: this line has no TWILIO_AUTH_TOKEN configured.\n", 403,
+                        mimetype="text/plain")
+    if not signature_ok(token):
+        log.warning("rejected a /voice request with a missing or wrong X-Twilio-Signature (path %s)",
+                    request.path)
+        return Response("Forbidden: missing or invalid X-Twilio-Signature.\n", 403, mimetype="text/plain")
+    return None
+
+
+def init_app(app: Flask) -> None:
+    if app.config["INSECURE_DEV_MODE"]:
+        log.warning(DEV_MODE_WARNING)
+    elif not app.config.get("TWILIO_AUTH_TOKEN"):
+        log.error("TWILIO_AUTH_TOKEN is not set: every call will be refused (403).")
+    app.before_request(check_signature)

@@ -1,0 +1,108 @@
+"""What every prompt sounds like in every language, worked out once when the flow loads.
+
+A prompt is either text-to-speech (`<Say>` with the language's Twilio voice) or a recording
+(`<Play>`). Translations come from gettext catalogs; `{destination}` placeholders become phone
+numbers read digit by digit. Rendering a call step is then a dictionary lookup.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from . import i18n
+from .model import Flow, Language, Text, placeholders_of
+from .source import Problem
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One prompt as a caller hears it in one language."""
+
+    text: str  # what is said (for a recording: what the recording says, for transcripts)
+    language: str | None = None  # Twilio <Say language>
+    voice: str | None = None  # Twilio <Say voice>
+    audio: str | None = None  # file under locales/<lang>/audio/ played instead of text-to-speech
+
+
+#: (language code, English source) -> utterance
+Speech = Mapping[tuple[str, str], Utterance]
+
+
+def numbers(flow: Flow) -> dict[str, str]:
+    """Each destination's number as it is read aloud, for `{placeholder}` filling."""
+    return {d.id: i18n.spoken_number(d.call) for d in flow.destinations.values()}
+
+
+def _problem(text: Text, message: str, warning: bool = False) -> Problem:
+    return Problem(text.where.file, text.where.line, text.where.path, message, warning)
+
+
+def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Utterance], list[Problem], set[str]]:
+    """Work out every utterance; return them, the problems, and the languages that are complete."""
+    spoken = numbers(flow)
+    speech: dict[tuple[str, str], Utterance] = {}
+    problems: list[Problem] = []
+    complete: set[str] = set()
+    texts = [text for _, text in flow.texts()]
+    for lang in flow.languages.values():
+        missing_audio = 0
+        catalog = None
+        if lang.code != flow.default_language:
+            catalog = i18n.load_catalog(root, lang.code)
+            if catalog is None and not lang.audio:
+                problems.append(Problem(lang.where.file, lang.where.line, lang.where.path,
+                                        f"no translations: {i18n.catalog_path(Path('.'), lang.code)} "
+                                        "is missing (run pybabel init, as the README says)"))
+                continue
+        for text in [lang.choose, *texts]:
+            if text is lang.choose or lang.code == flow.default_language or text.only_numbers:
+                said = text.source
+            else:
+                said = i18n.translation(catalog, text.source)
+                if said is None and not lang.audio:
+                    problems.append(_problem(text, f"no {lang.code} translation"))
+                    continue
+                if said is not None and placeholders_of(said) != text.placeholders:
+                    problems.append(_problem(text, f"the {lang.code} translation must keep the "
+                                             f"placeholders {sorted(text.placeholders)} exactly"))
+                    continue
+            try:
+                english = text.source.format(**spoken)
+                said = said.format(**spoken) if said is not None else english
+            except (KeyError, IndexError, ValueError):
+                continue  # a bad placeholder, reported by the flow check
+            if lang.audio:
+                name = i18n.audio_name(english if text is not lang.choose else said)
+                found = i18n.find_audio(root, lang.code, name)
+                if found is None:
+                    missing_audio += 1
+                speech[(lang.code, text.source)] = Utterance(said, audio=found or name)
+                continue
+            limit = i18n.say_limit(lang.voice)
+            if len(said.encode("utf-8")) > limit:
+                problems.append(_problem(text, f"the {lang.code} prompt is "
+                                         f"{len(said.encode('utf-8'))} bytes; Twilio's <Say> with "
+                                         f"{lang.voice} takes at most {limit}"))
+            speech[(lang.code, text.source)] = Utterance(said, lang.say_language, lang.voice)
+        if missing_audio:
+            problems.append(Problem(lang.where.file, lang.where.line, lang.where.path,
+                                    f"{missing_audio} of {len(texts) + 1} prompts have no recording in "
+                                    f"locales/{lang.code}/audio/ yet (ivr audio-script {lang.code} "
+                                    "lists them); the language stays out of the menu until all do",
+                                    warning=True))
+        else:
+            complete.add(lang.code)
+    return speech, problems, complete
+
+
+def recording_script(flow: Flow, speech: Speech, lang: Language) -> list[tuple[str, str, str, bool]]:
+    """(file name, English, text to record, recorded yet) for every prompt of an audio language."""
+    rows = []
+    for path, text in [(lang.choose.where.path, lang.choose), *flow.texts()]:
+        utterance = speech[(lang.code, text.source)]
+        name = utterance.audio or ""
+        recorded = "." in name
+        english = text.source.format(**numbers(flow))
+        rows.append((name if recorded else name + ".mp3", english, utterance.text, recorded))
+    return rows

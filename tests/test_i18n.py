@@ -1,0 +1,138 @@
+"""Languages: extraction with pybabel, voices Twilio really has, recorded prompts served for <Play>."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from conftest import REPO, TOKEN, Call
+from ivr import create_app
+from ivr.flow import check
+from ivr.i18n import VOICES_FILE, spoken_number
+from ivr.speech import recording_script
+from ivr.twiml import Renderer
+
+SHARED_VOICES = REPO.parent / "shared" / "reference" / "twilio-tts-voices.json"
+CONTENT_ROOTS = [pytest.param(REPO, id="built-in"), pytest.param(REPO / "tests/fixtures/demo", id="demo")]
+
+
+def reference_voices() -> dict[str, list[str]]:
+    """The team's reference list when it is beside the repo (as in CI), else the bundled copy."""
+    path = SHARED_VOICES if SHARED_VOICES.exists() else VOICES_FILE
+    return json.loads(path.read_text(encoding="utf-8"))["voices_by_language"]
+
+
+def test_bundled_voice_list_matches_the_reference():
+    if not SHARED_VOICES.exists():
+        pytest.skip("../shared/reference is not beside this checkout")
+    assert json.loads(VOICES_FILE.read_text()) == json.loads(SHARED_VOICES.read_text())
+
+
+def extract(root: Path, tmp_path: Path) -> set[str]:
+    """Run pybabel extract as the README says and return the msgids it collected."""
+    pot = tmp_path / "messages.pot"
+    pybabel = Path(sys.executable).with_name("pybabel")
+    subprocess.run([str(pybabel), "extract", "-F", str(REPO / "babel.cfg"), "-o", str(pot), "."],
+                   cwd=root, check=True, capture_output=True)
+    with pot.open("rb") as handle:
+        catalog = read_po(handle)
+    comments = {m.id: m.auto_comments for m in catalog if m.id}
+    assert all(comments.values()), "every extracted string carries its key path for translators"
+    return set(comments)
+
+
+@pytest.mark.parametrize("root", CONTENT_ROOTS)
+def test_pybabel_extract_collects_every_menu_string(root, tmp_path):
+    line, _ = check(root)
+    spoken = {text.source for _, text in line.flow.texts() if not text.only_numbers}
+    assert extract(root, tmp_path) == spoken
+
+
+def test_extracted_strings_carry_their_key_path(tmp_path):
+    pot = tmp_path / "messages.pot"
+    pybabel = Path(sys.executable).with_name("pybabel")
+    subprocess.run([str(pybabel), "extract", "-F", str(REPO / "babel.cfg"), "-o", str(pot), "."],
+                   cwd=REPO / "tests/fixtures/demo", check=True, capture_output=True)
+    catalog = read_po(pot.open("rb"))
+    assert catalog["Main menu."].auto_comments == ["nodes.main.say"]
+    assert catalog["Main menu."].locations[0][0].endswith("menus/line.yaml")
+
+
+@pytest.mark.parametrize("root", CONTENT_ROOTS)
+def test_every_node_in_every_language_uses_a_real_twilio_voice(root):
+    line, _ = check(root)
+    renderer = Renderer(line)
+    voices = reference_voices()
+    pairs = set()
+    for lang in line.flow.languages:
+        for node_id in line.flow.nodes:
+            for misses in (0, 1):
+                for say in ET.fromstring(renderer.render_node(node_id, lang, misses)).iter("Say"):
+                    pairs.add((say.get("language"), say.get("voice")))
+                    assert say.text and say.text.strip()
+    assert pairs
+    for language, voice in pairs:
+        assert voice in voices.get(language, []), f"Twilio has no {voice} for {language}"
+
+
+def test_a_language_missing_a_translation_fails_validation(tmp_path, demo_root):
+    root = tmp_path / "line"
+    shutil.copytree(demo_root, root)
+    po = root / "locales/es/LC_MESSAGES/messages.po"
+    po.write_text(po.read_text().replace('msgstr "Menú principal."', 'msgstr ""'))
+    line, problems = check(root)
+    assert line is None
+    assert [str(p) for p in problems] == [f"menus/line.yaml:44 nodes.main.say: no es translation"]
+
+
+def test_numbers_are_read_digit_by_digit():
+    assert spoken_number("+18668115695") == "8 6 6, 8 1 1, 5 6 9 5"
+    assert spoken_number("211") == "2 1 1"
+    assert spoken_number("988") == "9 8 8"
+
+
+def with_audio_language(tmp_path: Path, demo_root: Path, record: bool) -> Path:
+    """The demo line plus a Somali language spoken from recordings (made here as silent files)."""
+    root = tmp_path / "line"
+    shutil.copytree(demo_root, root)
+    yaml_path = root / "menus/line.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace(
+        "  keys:\n", "    so:\n      key: 3\n      name: Soomaali\n      choose: Soomaali, riix 3.\n"
+        "      audio: true\n  keys:\n", 1))
+    if record:
+        line, _ = check(root)
+        folder = root / "locales/so/audio"
+        folder.mkdir(parents=True)
+        for name, _english, _text, _recorded in recording_script(line.flow, line.speech,
+                                                                 line.flow.pending_languages["so"]):
+            (folder / name).write_bytes(b"ID3")
+    return root
+
+
+def test_audio_language_is_offered_and_played_only_when_recorded(tmp_path, demo_root):
+    root = with_audio_language(tmp_path / "a", demo_root, record=False)
+    line, problems = check(root)
+    assert "so" not in line.flow.languages and "so" in line.flow.pending_languages
+    assert any(p.warning and "have no recording" in p.message for p in problems)
+
+    root = with_audio_language(tmp_path / "b", demo_root, record=True)
+    app = create_app({"CONTENT_ROOT": str(root), "TWILIO_AUTH_TOKEN": TOKEN})
+    client = app.test_client()
+    call = Call(client)
+    call.start()
+    language_menu = call.follow()
+    plays = [p.text for p in language_menu.root.iter("Play")]
+    assert len(plays) == 1 and plays[0].startswith("/audio/so/soomaali-riix-3-")
+    main = call.press("3")
+    plays = [p.text for p in main.root.iter("Play")]
+    assert main.says() == [] and len(plays) == 8  # the menu, four options, three keys everywhere
+    for url in plays:
+        response = client.get(url)
+        assert response.status_code == 200 and response.data == b"ID3"
+    assert client.get("/audio/so/../../menus/line.yaml").status_code == 404
