@@ -10,7 +10,8 @@ import click
 from flask.cli import FlaskGroup
 
 from . import create_app, default_content_root
-from .flow import check
+from .flow import check, load_line
+from .transcript import audio_script, transcript
 from .simulate import DIAL_OUTCOMES, SILENCE, Simulator, scripted
 
 root_option = click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -43,6 +44,61 @@ def validate(root: Path | None, production: bool) -> None:
     if placeholders:
         click.echo(f"Placeholder numbers (fine for development, refused by --production): "
                    f"{', '.join(placeholders)}")
+
+
+def _load(root: Path | None):
+    try:
+        return load_line(root or default_content_root())
+    except Exception as exc:  # noqa: BLE001 - a content error becomes a plain message here
+        raise click.ClickException(f"the content does not load; run `ivr validate`.\n{exc}") from exc
+
+
+def _language(line, lang: str):
+    known = {**line.flow.languages, **line.flow.pending_languages}
+    if lang not in known:
+        raise click.BadParameter(f"'{lang}' is not one of {', '.join(known)}", param_hint="LANG")
+    return known[lang]
+
+
+@main.command("transcript", with_appcontext=False)
+@root_option
+@click.argument("lang", required=False)
+@click.option("--all", "write_all", is_flag=True,
+              help="Write every language's transcript to content/transcripts/LANG.md.")
+def transcript_command(root: Path | None, lang: str | None, write_all: bool) -> None:
+    """Print a language's whole flow as a readable script, for staff and translators."""
+    line = _load(root)
+    if write_all:
+        folder = Path(line.flow.root) / "content" / "transcripts"
+        folder.mkdir(parents=True, exist_ok=True)
+        for code in line.flow.languages:
+            (folder / f"{code}.md").write_text(transcript(line, code), encoding="utf-8")
+            click.echo(f"wrote {folder / (code + '.md')}")
+        return
+    if not lang:
+        raise click.UsageError("name a language, or use --all")
+    _language(line, lang)
+    click.echo(transcript(line, lang), nl=False)
+
+
+@main.command("audio-script", with_appcontext=False)
+@root_option
+@click.argument("lang")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the CSV here instead of printing it.")
+def audio_script_command(root: Path | None, lang: str, output: Path | None) -> None:
+    """List every prompt to record for LANG, with the file name each recording must have (CSV)."""
+    line = _load(root)
+    language = _language(line, lang)
+    if not language.audio:
+        raise click.ClickException(f"{lang} is spoken by a Twilio voice; it needs no recordings")
+    text = audio_script(line, lang)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        missing = text.count(",no,")
+        click.echo(f"wrote {output}: {text.count(chr(10)) - 1} prompts, {missing} still to record")
+    else:
+        click.echo(text, nl=False)
 
 
 def _ask_key(prompt: str) -> str | None:

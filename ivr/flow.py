@@ -30,7 +30,7 @@ STATUSES = ("firm", "verify", "configure", "placeholder")
 PLACEHOLDER_NUMBER = re.compile(r"^\+1\d{3}55501\d\d$")
 DESTINATION_FIELDS = {"name", "number", "call", "source", "status", "next"}
 NODE_FIELDS = {
-    MENU: {"type", "say", "options", "timeout", "back"},
+    MENU: {"type", "say", "options", "timeout", "back", "patient"},
     MESSAGE: {"type", "say", "next", "languages", "back"},
     LANGUAGE: {"type", "say", "next"},
     TRANSFER: {"type", "say", "to"},
@@ -131,6 +131,7 @@ class _Builder:
                 self.fail(src, path + ("timeout",), "timeout must be a whole number of seconds, 1 to 60")
             else:
                 fields["timeout"] = timeout
+            fields["patient"] = bool(spec.get("patient", False))
         if kind in (MESSAGE, LANGUAGE):
             fields["next"] = self.node_ref(src, path + ("next",), spec.get("next"), required=True)
         if kind in (MENU, MESSAGE):

@@ -123,6 +123,7 @@ class Node:
     to: str | None = None  # transfer: destination id
     languages: tuple[str, ...] = ()  # spoken in these languages before one is chosen
     timeout: int = 6  # seconds a menu waits for a key
+    patient: bool = False  # silence repeats the menu and never counts as a miss (paced steps)
     back: str | None = None  # where the back key leads; filled in when the flow is linked
 
     @property

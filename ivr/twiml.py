@@ -141,6 +141,9 @@ class Renderer:
         if not key:
             if node.kind == MESSAGE:
                 return self.render_node(node.next, lang)
+            if node.patient:
+                # Someone giving rescue breaths cannot press keys: keep coaching, never transfer.
+                return self.render_node(node.id, lang)
             return self.miss(node, lang, misses, spoken=False)
         if key in self.flow.keys:
             action = self.flow.keys[key].action
