@@ -30,6 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         INSECURE_DEV_MODE=False,  # IVR_INSECURE_DEV_MODE=1: skip signature checks, loudly
         PROXY_FIX=False,  # IVR_PROXY_FIX=1 behind a reverse proxy that sets X-Forwarded-*
         PRODUCTION=False,  # IVR_PRODUCTION=1: placeholder numbers stop the line from starting
+        TRANSFER_LOG="",  # IVR_TRANSFER_LOG=/path/transfers.jsonl: how each transfer ended
     )
     app.config.from_prefixed_env("IVR")
     if config:
@@ -39,7 +40,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["PROXY_FIX"]:
         # Twilio signs the public https URL; behind a proxy Flask must see that URL, not the inner one.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
-    app.extensions["ivr"] = LineState(Path(app.config["CONTENT_ROOT"]), bool(app.config["PRODUCTION"]))
+    app.extensions["ivr"] = LineState(Path(app.config["CONTENT_ROOT"]), bool(app.config["PRODUCTION"]),
+                                      app.config["TRANSFER_LOG"] or None)
     security.init_app(app)
     voice.init_app(app)
     return app

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from datetime import date
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterable
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
 import phonenumbers
 
 from . import i18n
+from .hours import DAYS, HolidayCalendar, Hours, parse_week
 from .model import (
     BACK, GLOBAL_ACTIONS, GOODBYE, KEYPAD, LANGUAGE, MENU, MESSAGE, NODE_KINDS, PERSON, TRANSFER,
     Destination, Flow, GlobalKey, Language, Node, Option, Text, Where, placeholders_of,
@@ -24,11 +29,14 @@ from .source import KeyPath, Problem, Source, load
 from .speech import Speech, build_speech
 
 #: Phrases the engine speaks itself; every line must word them.
-REQUIRED_PHRASES = ("not_an_option", "error", "not_connected", "trying_next")
+REQUIRED_PHRASES = ("not_an_option", "error", "not_connected", "trying_next", "closed", "opens")
+#: Phrases with a value filled in at call time, not a destination's number.
+DYNAMIC_PLACEHOLDERS = {"opens": frozenset({"opens"})}
 STATUSES = ("firm", "verify", "configure", "placeholder")
 # The fictional range North American numbers reserve for examples: never a real line.
 PLACEHOLDER_NUMBER = re.compile(r"^\+1\d{3}55501\d\d$")
-DESTINATION_FIELDS = {"name", "number", "call", "source", "status", "next"}
+DESTINATION_FIELDS = {"name", "number", "call", "source", "status", "next", "hours", "closed_on",
+                      "languages", "caller_id", "whisper"}
 NODE_FIELDS = {
     MENU: {"type", "say", "options", "timeout", "back", "patient"},
     MESSAGE: {"type", "say", "next", "languages", "back"},
@@ -209,9 +217,47 @@ class _Builder:
         if following is not None and not isinstance(following, str):
             self.fail(src, path + ("next",), "must be the id of another destination")
             following = None
+        hours = self.hours(src, path, spec)
+        languages = spec.get("languages", [])
+        if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
+            self.fail(src, path + ("languages",), "must be a list of language codes, e.g. [en, es]")
+            languages = []
+        caller_id = spec.get("caller_id", "line")
+        if caller_id not in ("line", "caller"):
+            self.fail(src, path + ("caller_id",), "must be 'line' (the helper sees the line's number) "
+                      "or 'caller' (the helper sees the caller's number)")
+        whisper = spec.get("whisper", True)
+        if not isinstance(whisper, bool):
+            self.fail(src, path + ("whisper",), "must be true or false")
+            whisper = True
         if name:
-            self.destinations[dest_id] = Destination(dest_id, name, number, call, source, status,
-                                                     self.where(src, path), following)
+            self.destinations[dest_id] = Destination(
+                dest_id, name, number, call, source, status, self.where(src, path), following,
+                hours=hours, languages=tuple(languages), pass_caller_id=caller_id == "caller",
+                whisper=whisper)
+
+    def hours(self, src: Source, path: KeyPath, spec: dict) -> Hours | None:
+        """Opening hours and closed days; None (always open) when neither is given."""
+        if "hours" not in spec and "closed_on" not in spec:
+            return None
+        week_spec = spec.get("hours", {day: "00:00-24:00" for day in DAYS})
+        if not isinstance(week_spec, dict):
+            self.fail(src, path + ("hours",), "must map days to time spans, e.g. mon-fri: 08:00-17:00")
+            return None
+        week, problems = parse_week(week_spec)
+        for key, message in problems:
+            self.fail(src, path + ("hours", key), message)
+        closed_dates, state_holidays = set(), False
+        closed_on = spec.get("closed_on", [])
+        for index, item in enumerate(closed_on if isinstance(closed_on, list) else [closed_on]):
+            if item == "holidays":
+                state_holidays = True
+            elif isinstance(item, date):
+                closed_dates.add(item)
+            else:
+                self.fail(src, path + ("closed_on", str(index)),
+                          f"'{item}' is not a date (YYYY-MM-DD) or 'holidays'")
+        return Hours(MappingProxyType(week), frozenset(closed_dates), state_holidays)
 
     def phone_number(self, src: Source, path: KeyPath, value: Any) -> str | None:
         text = str(value)
@@ -263,7 +309,7 @@ def _build_line(builder: _Builder, root: Path) -> dict[str, Any] | None:
         return None
     src, spec = builder.line_section
     known = {"name", "start", "person", "goodbye", "default_language", "languages", "keys",
-             "phrases", "max_misses"}
+             "phrases", "max_misses", "time_zone", "holidays", "whisper"}
     for unknown in sorted(set(spec) - known):
         builder.fail(src, ("line", unknown), f"unknown field (expected one of {', '.join(sorted(known))})")
     languages: dict[str, Language] = {}
@@ -312,7 +358,25 @@ def _build_line(builder: _Builder, root: Path) -> dict[str, Any] | None:
         if value is None and field_name != "goodbye":
             builder.fail(src, ("line",), f"needs '{field_name}': a node id")
         refs[field_name] = value
-    return dict(name=str(spec.get("name", "")), start=refs["start"], person=refs["person"],
+    time_zone = spec.get("time_zone", "America/New_York")
+    try:
+        ZoneInfo(str(time_zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        builder.fail(src, ("line", "time_zone"), f"'{time_zone}' is not a time zone, like America/New_York")
+        time_zone = "America/New_York"
+    holiday_spec = builder.mapping(src, ("line", "holidays"), spec.get("holidays", {"country": "US"}))
+    calendar = HolidayCalendar(str(holiday_spec.get("country", "US")), holiday_spec.get("subdivision"))
+    try:
+        holidays.country_holidays(calendar.country, subdiv=calendar.subdivision)
+    except NotImplementedError as exc:
+        builder.fail(src, ("line", "holidays"), f"the holidays package does not know it: {exc}")
+        calendar = HolidayCalendar("US", None)
+    whisper = spec.get("whisper", Flow.whisper)
+    if not isinstance(whisper, str) or placeholders_of(whisper) - {"line", "language", "menu"}:
+        builder.fail(src, ("line", "whisper"), "must be text; it may use {line}, {language} and {menu}")
+        whisper = Flow.whisper
+    return dict(time_zone=str(time_zone), calendar=calendar, whisper=" ".join(whisper.split()),
+                name=str(spec.get("name", "")), start=refs["start"], person=refs["person"],
                 goodbye=refs["goodbye"], default_language=default, keys=MappingProxyType(keys),
                 phrases=MappingProxyType(phrases), max_misses=max_misses, root=str(root),
                 all_languages=languages, src=src)
@@ -414,7 +478,12 @@ def _back_targets(nodes: dict[str, Node], parents: dict[str, str]) -> dict[str, 
 def _check_chains(builder: _Builder) -> None:
     """Each destination's `next` exists, and no chain comes back to a destination it has tried."""
     dests = builder.destinations
+    codes = set(builder.line_section[1].get("languages") or {}) if builder.line_section else set()
     for dest in dests.values():
+        for code in dest.languages:
+            if codes and code not in codes:
+                builder.problems.append(Problem(dest.where.file, dest.where.line, dest.where.path + ".languages",
+                                                f"'{code}' is not one of the line's languages"))
         seen, current = [dest.id], dest
         while current.next:
             if current.next not in dests:
@@ -432,7 +501,8 @@ def _check_chains(builder: _Builder) -> None:
 
 def _check_placeholders(builder: _Builder, texts: Iterable[Text]) -> None:
     for text in texts:
-        for name in sorted(text.placeholders - set(builder.destinations)):
+        allowed = set(builder.destinations) | DYNAMIC_PLACEHOLDERS.get(text.where.path.split(".")[-1], set())
+        for name in sorted(text.placeholders - allowed):
             builder.problems.append(Problem(text.where.file, text.where.line, text.where.path,
                                             f"{{{name}}} is not a destination"))
 
@@ -475,7 +545,8 @@ def check(root: Path, production: bool = False) -> tuple[Line | None, list[Probl
         languages=MappingProxyType(dict(info["all_languages"])),
         pending_languages=MappingProxyType({}), keys=info["keys"], phrases=info["phrases"],
         nodes=MappingProxyType(nodes), destinations=MappingProxyType(dict(builder.destinations)),
-        max_misses=info["max_misses"], root=info["root"],
+        max_misses=info["max_misses"], root=info["root"], time_zone=info["time_zone"],
+        calendar=info["calendar"], whisper=info["whisper"],
     )
     texts = [text for _, text in flow.texts()]
     _check_placeholders(builder, texts)

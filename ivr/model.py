@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
+from .hours import HolidayCalendar, Hours
+
 #: Node kinds and what each does with the caller.
 MENU, MESSAGE, LANGUAGE, TRANSFER, GOODBYE = "menu", "message", "language", "transfer", "goodbye"
 NODE_KINDS = (MENU, MESSAGE, LANGUAGE, TRANSFER, GOODBYE)
@@ -101,6 +103,10 @@ class Destination:
     status: str  # firm | verify | configure | placeholder
     where: Where
     next: str | None = None  # the destination to try when this one does not answer
+    hours: Hours | None = None  # None: always open
+    languages: tuple[str, ...] = ()  # languages the helpers there speak
+    pass_caller_id: bool = False  # show the helper the caller's number (off: the line's own)
+    whisper: bool = True  # the helper hears who is calling and presses 1 to accept
 
     @property
     def placeholder(self) -> bool:
@@ -152,6 +158,10 @@ class Flow:
     destinations: Mapping[str, Destination]
     max_misses: int
     root: str  # the content folder, for audio files and catalogs
+    time_zone: str = "America/New_York"
+    calendar: HolidayCalendar = HolidayCalendar("US", None)
+    whisper: str = ("This is a call from {line}. The caller speaks {language} and chose {menu}. "
+                    "Press 1 to accept the call.")
 
     def phrase(self, name: str) -> Text:
         return self.phrases[name]

@@ -34,6 +34,13 @@ def numbers(flow: Flow) -> dict[str, str]:
     return {d.id: i18n.spoken_number(d.call) for d in flow.destinations.values()}
 
 
+class _Keep(dict):
+    """Fill destination numbers; leave call-time fields such as {opens} for the renderer."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
 def _problem(text: Text, message: str, warning: bool = False) -> Problem:
     return Problem(text.where.file, text.where.line, text.where.path, message, warning)
 
@@ -68,8 +75,8 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Utteranc
                                              f"placeholders {sorted(text.placeholders)} exactly"))
                     continue
             try:
-                english = text.source.format(**spoken)
-                said = said.format(**spoken) if said is not None else english
+                english = text.source.format_map(_Keep(spoken))
+                said = said.format_map(_Keep(spoken)) if said is not None else english
             except (KeyError, IndexError, ValueError):
                 continue  # a bad placeholder, reported by the flow check
             if lang.audio:
@@ -103,6 +110,6 @@ def recording_script(flow: Flow, speech: Speech, lang: Language) -> list[tuple[s
         utterance = speech[(lang.code, text.source)]
         name = utterance.audio or ""
         recorded = "." in name
-        english = text.source.format(**numbers(flow))
+        english = text.source.format_map(_Keep(numbers(flow)))
         rows.append((name if recorded else name + ".mp3", english, utterance.text, recorded))
     return rows

@@ -5,15 +5,23 @@ rendered step does not depend on the host and can be cached for the life of the 
 """
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
+from typing import Callable
 from urllib.parse import quote, urlencode
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
 from twilio.twiml.voice_response import VoiceResponse
 
 from .flow import Line
-from .model import BACK, GOODBYE, LANGUAGE, MENU, MESSAGE, PERSON, REPEAT, TRANSFER, Node, Text
+from .hours import is_open, next_opening, now_in
+from .model import (
+    BACK, GOODBYE, LANGUAGE, MENU, MESSAGE, PERSON, REPEAT, TRANSFER, Destination, Node, Text,
+)
 
 DIAL_TIMEOUT = 20  # seconds a destination rings before the chain moves on
+WHISPER_TIMEOUT = 5  # seconds a helper has to press 1 after the whisper
 
 
 def node_url(node_id: str, lang: str, misses: int = 0, base: str = "") -> str:
@@ -31,6 +39,15 @@ def dialed_url(node_id: str, lang: str, dest_id: str, base: str = "") -> str:
     return f"{base}/voice/dialed/{quote(node_id, safe='')}?{query}"
 
 
+def whisper_url(node_id: str, lang: str, dest_id: str, base: str = "") -> str:
+    query = urlencode({"lang": lang, "to": dest_id})
+    return f"{base}/voice/whisper/{quote(node_id, safe='')}?{query}"
+
+
+def status_url(node_id: str, dest_id: str, base: str = "") -> str:
+    return f"{base}/voice/status?{urlencode({'node': node_id, 'to': dest_id})}"
+
+
 def audio_url(lang: str, filename: str, base: str = "") -> str:
     return f"{base}/audio/{quote(lang, safe='')}/{quote(filename, safe='')}"
 
@@ -38,11 +55,18 @@ def audio_url(lang: str, filename: str, base: str = "") -> str:
 class Renderer:
     """Renders the steps of one loaded line. Safe to share between threads; caches its output."""
 
-    def __init__(self, line: Line, base: str = ""):
+    def __init__(self, line: Line, base: str = "", clock: Callable[[], datetime] | None = None):
         self.line = line
         self.flow = line.flow
         self.base = base
-        self.render_node = lru_cache(maxsize=None)(self._render_node)
+        self.clock = clock or (lambda: now_in(self.flow.time_zone))
+        self._cached = lru_cache(maxsize=None)(self._render_node)
+
+    def render_node(self, node_id: str, lang: str, misses: int = 0, line_number: str = "") -> str:
+        """A node's TwiML. Transfers depend on the clock and the number called, so are not cached."""
+        if self.flow.nodes[node_id].kind == TRANSFER:
+            return self._render_node(node_id, lang, misses, line_number)
+        return self._cached(node_id, lang, misses)
 
     # -- speaking ---------------------------------------------------------------------------
     def speak(self, verb, text: Text, lang: str) -> None:
@@ -58,13 +82,14 @@ class Renderer:
         return lang if lang in self.flow.languages else self.flow.default_language
 
     # -- nodes ------------------------------------------------------------------------------
-    def _render_node(self, node_id: str, lang: str, misses: int = 0) -> str:
+    def _render_node(self, node_id: str, lang: str, misses: int = 0, line_number: str = "") -> str:
         node = self.flow.nodes[node_id]
         response = VoiceResponse()
-        self.add_node(response, node, lang, misses)
+        self.add_node(response, node, lang, misses, line_number)
         return str(response)
 
-    def add_node(self, response: VoiceResponse, node: Node, lang: str, misses: int = 0) -> None:
+    def add_node(self, response: VoiceResponse, node: Node, lang: str, misses: int = 0,
+                 line_number: str = "") -> None:
         if node.kind == MENU:
             gather = response.gather(num_digits=1, action=input_url(node.id, lang, misses, self.base),
                                      action_on_empty_result=True, timeout=node.timeout)
@@ -92,20 +117,43 @@ class Renderer:
         elif node.kind == TRANSFER:
             for text in node.say:
                 self.speak(response, text, lang)
-            self.add_dial(response, node, lang, node.to)
+            self.add_dial(response, node, lang, node.to, line_number)
         elif node.kind == GOODBYE:
             for text in node.say:
                 self.speak(response, text, lang)
             response.hangup()
 
-    def add_dial(self, response: VoiceResponse, node: Node, lang: str, dest_id: str | None) -> None:
-        dest = self.flow.destinations.get(dest_id or "")
-        if dest is None or dest.number is None:
-            self.add_numbers_and_goodbye(response, node, lang)
+    def add_dial(self, response: VoiceResponse, node: Node, lang: str, dest_id: str | None,
+                 line_number: str = "") -> None:
+        """Dial the first destination from `dest_id` on that is open; numbers and goodbye if none."""
+        following = self.chain(dest_id)
+        now = self.clock()
+        for dest in following:
+            if dest.number is None:
+                continue
+            if not is_open(dest.hours, now, self.flow.calendar):
+                self.say_closed(response, dest, lang, now)
+                continue
+            dial = response.dial(action=dialed_url(node.id, lang, dest.id, self.base),
+                                 timeout=DIAL_TIMEOUT, answer_on_bridge=True,
+                                 caller_id=None if dest.pass_caller_id else (line_number or None))
+            dial.number(dest.number,
+                        url=whisper_url(node.id, lang, dest.id, self.base) if dest.whisper else None,
+                        status_callback=status_url(node.id, dest.id, self.base),
+                        status_callback_event="completed")
             return
-        dial = response.dial(action=dialed_url(node.id, lang, dest.id, self.base),
-                             timeout=DIAL_TIMEOUT, answer_on_bridge=True)
-        dial.number(dest.number)
+        self.add_numbers_and_goodbye(response, node, lang)
+
+    def say_closed(self, response: VoiceResponse, dest: Destination, lang: str, now: datetime) -> None:
+        """'That line is closed right now. It opens Monday 8:00 AM.' in the caller's language."""
+        self.speak(response, dest.name, lang)
+        self.speak(response, self.flow.phrase("closed"), lang)
+        opening = next_opening(dest.hours, now, self.flow.calendar) if dest.hours else None
+        utterance = self.line.speech[(lang, self.flow.phrase("opens").source)]
+        if opening is None or utterance.audio:
+            return  # a recording cannot say a time that changes
+        when = f"{format_date(opening, 'EEEE', locale=lang)} {format_time(opening, 'short', locale=lang)}"
+        response.say(utterance.text.replace("{opens}", when), language=utterance.language, voice=utterance.voice)
 
     def add_numbers_and_goodbye(self, response: VoiceResponse, node: Node, lang: str) -> None:
         """The end of every failed transfer: numbers to call, said twice, then goodbye."""
@@ -134,40 +182,45 @@ class Renderer:
         return found
 
     # -- input ------------------------------------------------------------------------------
-    def render_input(self, node_id: str, lang: str, misses: int, digits: str) -> str:
+    def render_input(self, node_id: str, lang: str, misses: int, digits: str, line_number: str = "") -> str:
         """What follows a keypress (or silence, when `digits` is empty) at a node."""
         node = self.flow.nodes[node_id]
-        key = digits[:1]
+        return self._input(node, lang, misses, digits[:1], line_number)
+
+    def _input(self, node: Node, lang: str, misses: int, key: str, line_number: str) -> str:
+        def render_node(node_id: str, lang: str) -> str:
+            return self.render_node(node_id, lang, 0, line_number)
+
         if not key:
             if node.kind == MESSAGE:
-                return self.render_node(node.next, lang)
+                return render_node(node.next, lang)
             if node.patient:
                 # Someone giving rescue breaths cannot press keys: keep coaching, never transfer.
-                return self.render_node(node.id, lang)
-            return self.miss(node, lang, misses, spoken=False)
+                return render_node(node.id, lang)
+            return self.miss(node, lang, misses, False, line_number)
         if key in self.flow.keys:
             action = self.flow.keys[key].action
             if action == PERSON:
-                return self.render_node(self.flow.person, lang)
+                return render_node(self.flow.person, lang)
             if action == REPEAT:
-                return self.render_node(node.id, lang)
+                return render_node(node.id, lang)
             if action == BACK:
-                return self.render_node(node.back or node.id, lang)
+                return render_node(node.back or node.id, lang)
         if node.kind == LANGUAGE:
             chosen = next((c for c, l in self.flow.languages.items() if l.key == key), None)
             if chosen:
-                return self.render_node(node.next, chosen)
+                return render_node(node.next, chosen)
         elif node.kind == MENU and key in node.options:
-            return self.render_node(node.options[key].goto, lang)
+            return render_node(node.options[key].goto, lang)
         elif node.kind == MESSAGE:
-            return self.render_node(node.next, lang)  # any other key: skip ahead
-        return self.miss(node, lang, misses, spoken=True)
+            return render_node(node.next, lang)  # any other key: skip ahead
+        return self.miss(node, lang, misses, True, line_number)
 
-    def miss(self, node: Node, lang: str, misses: int, spoken: bool) -> str:
+    def miss(self, node: Node, lang: str, misses: int, spoken: bool, line_number: str = "") -> str:
         """Silence or a wrong key: the menu again, or a person after too many misses in a row."""
         misses += 1
         if misses >= self.flow.max_misses:
-            return self.render_node(self.flow.person, lang)
+            return self.render_node(self.flow.person, lang, 0, line_number)
         if not spoken:
             return self.render_node(node.id, lang, misses)
         response = VoiceResponse()
@@ -175,7 +228,8 @@ class Renderer:
         self.add_node(response, node, lang, misses)
         return str(response)
 
-    def render_dialed(self, node_id: str, lang: str, dest_id: str, status: str, bridged: bool) -> str:
+    def render_dialed(self, node_id: str, lang: str, dest_id: str, status: str, bridged: bool,
+                      line_number: str = "") -> str:
         """After a <Dial>: done if a person talked with the caller; else the next in the chain."""
         node = self.flow.nodes[node_id]
         response = VoiceResponse()
@@ -187,9 +241,41 @@ class Renderer:
         following = tried[tried.index(dest_id) + 1:] if dest_id in tried else []
         if dest is not None and following:
             self.speak(response, self.flow.phrase("trying_next"), lang)
-            self.add_dial(response, node, lang, following[0])
+            self.add_dial(response, node, lang, following[0], line_number)
         else:
             self.add_numbers_and_goodbye(response, node, lang)
+        return str(response)
+
+    # -- the helper's side of a transfer -----------------------------------------------------
+    def render_whisper(self, node_id: str, lang: str, dest_id: str) -> str:
+        """Heard by the helper before the caller is bridged: who calls, and press 1 to accept.
+
+        No key within a few seconds (or a voicemail greeting) hangs up this leg, so the caller's
+        <Dial> ends unbridged and the chain moves on instead of leaving a voicemail.
+        """
+        flow = self.flow
+        node = flow.nodes.get(node_id)
+        default = flow.languages[flow.default_language]
+        try:
+            language = Locale.parse(lang).get_display_name(flow.default_language) or lang
+        except (ValueError, UnknownLocaleError):
+            language = lang
+        menu = (node.back if node and node.back else node_id).replace("_", " ")
+        text = flow.whisper.format(line=flow.name, language=language, menu=menu)
+        response = VoiceResponse()
+        gather = response.gather(num_digits=1, timeout=WHISPER_TIMEOUT,
+                                 action=f"{self.base}/voice/whisper-answer?{urlencode({'to': dest_id})}")
+        for _ in range(2):
+            gather.say(text, language=default.say_language, voice=default.voice)
+        response.hangup()
+        return str(response)
+
+    @staticmethod
+    def render_whisper_answer(digits: str) -> str:
+        """1 bridges the caller (an empty answer ends the whisper); anything else declines."""
+        response = VoiceResponse()
+        if digits.strip()[:1] != "1":
+            response.hangup()
         return str(response)
 
     # -- when things go wrong ---------------------------------------------------------------

@@ -37,7 +37,7 @@ def incoming():
     """A call comes in."""
     renderer = state().renderer
     log.info("call %s started", param("CallSid")[-6:] or "?")
-    return twiml(renderer.render_node(renderer.flow.start, renderer.flow.default_language))
+    return twiml(renderer.render_node(renderer.flow.start, renderer.flow.default_language, 0, param("To")))
 
 
 @bp.route("/voice/node/<node_id>", methods=METHODS)
@@ -45,7 +45,8 @@ def node(node_id: str):
     renderer = state().renderer
     if node_id not in renderer.flow.nodes:
         return twiml(renderer.render_apology(request.args.get("lang")))
-    return twiml(renderer.render_node(node_id, renderer.language(request.args.get("lang")), misses()))
+    return twiml(renderer.render_node(node_id, renderer.language(request.args.get("lang")), misses(),
+                                      param("To")))
 
 
 @bp.route("/voice/input/<node_id>", methods=METHODS)
@@ -54,7 +55,7 @@ def keypress(node_id: str):
     if node_id not in renderer.flow.nodes:
         return twiml(renderer.render_apology(request.args.get("lang")))
     lang = renderer.language(request.args.get("lang"))
-    return twiml(renderer.render_input(node_id, lang, misses(), param("Digits").strip()))
+    return twiml(renderer.render_input(node_id, lang, misses(), param("Digits").strip(), param("To")))
 
 
 @bp.route("/voice/dialed/<node_id>", methods=METHODS)
@@ -64,9 +65,39 @@ def dialed(node_id: str):
         return twiml(renderer.render_apology(request.args.get("lang")))
     lang = renderer.language(request.args.get("lang"))
     status = param("DialCallStatus")
-    bridged = param("DialBridged").lower() == "true" or (status == "completed" and "DialBridged" not in request.values)
+    # Only a bridge means the caller talked with someone; `completed` alone may be a declined whisper.
+    bridged = param("DialBridged").lower() == "true"
     log.info("transfer from %s to %s ended: %s (bridged: %s)", node_id, request.args.get("to"), status, bridged)
-    return twiml(renderer.render_dialed(node_id, lang, request.args.get("to", ""), status, bridged))
+    return twiml(renderer.render_dialed(node_id, lang, request.args.get("to", ""), status, bridged,
+                                        param("To")))
+
+
+@bp.route("/voice/whisper/<node_id>", methods=METHODS)
+def whisper(node_id: str):
+    """The helper's leg, before the bridge: who is calling, press 1 to accept."""
+    renderer = state().renderer
+    lang = renderer.language(request.args.get("lang"))
+    return twiml(renderer.render_whisper(node_id, lang, request.args.get("to", "")))
+
+
+@bp.route("/voice/whisper-answer", methods=METHODS)
+def whisper_answer():
+    accepted = param("Digits").strip()[:1] == "1"
+    log.info("helper at %s %s the call", request.args.get("to"), "accepted" if accepted else "declined")
+    return twiml(state().renderer.render_whisper_answer(param("Digits")))
+
+
+#: Status-callback fields kept for analytics. Numbers (From, To, Called, Caller...) never are.
+STATUS_FIELDS = ("CallStatus", "CallDuration", "Timestamp", "SipResponseCode", "AnsweredBy")
+
+
+@bp.route("/voice/status", methods=METHODS)
+def status():
+    """How a transfer's leg ended, recorded without any phone number."""
+    record = {"node": request.args.get("node", ""), "destination": request.args.get("to", "")}
+    record.update({field: param(field) for field in STATUS_FIELDS if param(field)})
+    state().record_transfer(record)
+    return Response("", 204)
 
 
 @bp.route("/audio/<lang>/<path:filename>", methods=["GET", "HEAD"])

@@ -5,6 +5,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import time_machine
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from ivr import create_app
 from ivr.simulate import CallParams, signed_post
@@ -79,6 +82,17 @@ class Call:
         self.start()
         self.follow()  # past the welcome message
         return self.press(key)
+
+
+#: A Wednesday morning in Maine, when every destination with office hours is open.
+OPEN_HOURS = datetime(2026, 11, 18, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+
+
+@pytest.fixture(autouse=True)
+def office_hours():
+    """Calls are placed at a fixed, open time unless a test travels elsewhere."""
+    with time_machine.travel(OPEN_HOURS, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ def test_validate_prints_file_line_errors_and_exits_1(tmp_path, demo_root):
     path.write_text(path.read_text().replace("goto: services}", "goto: servcies}"))
     result = run("validate", "--root", str(root))
     assert result.exit_code == 1
-    assert "menus/line.yaml:47 nodes.main.options.2.goto: goes to unknown node 'servcies'" in result.output
+    line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if "servcies" in t)
+    assert f"menus/line.yaml:{line} nodes.main.options.2.goto: goes to unknown node 'servcies'" in result.output
     assert "error(s)" in result.output
 
 

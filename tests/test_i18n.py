@@ -88,7 +88,9 @@ def test_a_language_missing_a_translation_fails_validation(tmp_path, demo_root):
     po.write_text(po.read_text().replace('msgstr "Menú principal."', 'msgstr ""'))
     line, problems = check(root)
     assert line is None
-    assert [str(p) for p in problems] == [f"menus/line.yaml:44 nodes.main.say: no es translation"]
+    line_no = next(i for i, t in enumerate((root / "menus/line.yaml").read_text().splitlines(), 1)
+                   if "say: Main menu." in t)
+    assert [str(p) for p in problems] == [f"menus/line.yaml:{line_no} nodes.main.say: no es translation"]
 
 
 def test_numbers_are_read_digit_by_digit():
