@@ -34,13 +34,13 @@ def input_url(node_id: str, lang: str, misses: int = 0, base: str = "") -> str:
     return f"{base}/voice/input/{quote(node_id, safe='')}?{urlencode(query)}"
 
 
-def dialed_url(node_id: str, lang: str, dest_id: str, base: str = "") -> str:
-    query = urlencode({"lang": lang, "to": dest_id})
+def dialed_url(node_id: str, lang: str, dest_id: str, base: str = "", origin: str = "") -> str:
+    query = urlencode({"lang": lang, "to": dest_id, **({"from": origin} if origin else {})})
     return f"{base}/voice/dialed/{quote(node_id, safe='')}?{query}"
 
 
-def whisper_url(node_id: str, lang: str, dest_id: str, base: str = "") -> str:
-    query = urlencode({"lang": lang, "to": dest_id})
+def whisper_url(node_id: str, lang: str, dest_id: str, base: str = "", origin: str = "") -> str:
+    query = urlencode({"lang": lang, "to": dest_id, **({"from": origin} if origin else {})})
     return f"{base}/voice/whisper/{quote(node_id, safe='')}?{query}"
 
 
@@ -62,10 +62,14 @@ class Renderer:
         self.clock = clock or (lambda: now_in(self.flow.time_zone))
         self._cached = lru_cache(maxsize=None)(self._render_node)
 
-    def render_node(self, node_id: str, lang: str, misses: int = 0, line_number: str = "") -> str:
-        """A node's TwiML. Transfers depend on the clock and the number called, so are not cached."""
+    def render_node(self, node_id: str, lang: str, misses: int = 0, line_number: str = "",
+                    origin: str = "") -> str:
+        """A node's TwiML. Transfers depend on the clock, the number called and the menu the caller
+        came from (`origin`, told to the helper), so they are not cached."""
         if self.flow.nodes[node_id].kind == TRANSFER:
-            return self._render_node(node_id, lang, misses, line_number)
+            response = VoiceResponse()
+            self.add_transfer(response, self.flow.nodes[node_id], lang, line_number, origin)
+            return str(response)
         return self._cached(node_id, lang, misses)
 
     # -- speaking ---------------------------------------------------------------------------
@@ -82,14 +86,13 @@ class Renderer:
         return lang if lang in self.flow.languages else self.flow.default_language
 
     # -- nodes ------------------------------------------------------------------------------
-    def _render_node(self, node_id: str, lang: str, misses: int = 0, line_number: str = "") -> str:
+    def _render_node(self, node_id: str, lang: str, misses: int = 0) -> str:
         node = self.flow.nodes[node_id]
         response = VoiceResponse()
-        self.add_node(response, node, lang, misses, line_number)
+        self.add_node(response, node, lang, misses)
         return str(response)
 
-    def add_node(self, response: VoiceResponse, node: Node, lang: str, misses: int = 0,
-                 line_number: str = "") -> None:
+    def add_node(self, response: VoiceResponse, node: Node, lang: str, misses: int = 0) -> None:
         if node.kind == MENU:
             gather = response.gather(num_digits=1, action=input_url(node.id, lang, misses, self.base),
                                      action_on_empty_result=True, timeout=node.timeout)
@@ -115,16 +118,20 @@ class Renderer:
                         self.speak(gather, text, code)
             response.redirect(node_url(node.next, lang, base=self.base), method="POST")
         elif node.kind == TRANSFER:
-            for text in node.say:
-                self.speak(response, text, lang)
-            self.add_dial(response, node, lang, node.to, line_number)
+            self.add_transfer(response, node, lang)
         elif node.kind == GOODBYE:
             for text in node.say:
                 self.speak(response, text, lang)
             response.hangup()
 
+    def add_transfer(self, response: VoiceResponse, node: Node, lang: str, line_number: str = "",
+                     origin: str = "") -> None:
+        for text in node.say:
+            self.speak(response, text, lang)
+        self.add_dial(response, node, lang, node.to, line_number, origin)
+
     def add_dial(self, response: VoiceResponse, node: Node, lang: str, dest_id: str | None,
-                 line_number: str = "") -> None:
+                 line_number: str = "", origin: str = "") -> None:
         """Dial the first destination from `dest_id` on that is open; numbers and goodbye if none."""
         following = self.chain(dest_id)
         now = self.clock()
@@ -134,11 +141,11 @@ class Renderer:
             if not is_open(dest.hours, now, self.flow.calendar):
                 self.say_closed(response, dest, lang, now)
                 continue
-            dial = response.dial(action=dialed_url(node.id, lang, dest.id, self.base),
+            dial = response.dial(action=dialed_url(node.id, lang, dest.id, self.base, origin),
                                  timeout=DIAL_TIMEOUT, answer_on_bridge=True,
                                  caller_id=None if dest.pass_caller_id else (line_number or None))
             dial.number(dest.number,
-                        url=whisper_url(node.id, lang, dest.id, self.base) if dest.whisper else None,
+                        url=whisper_url(node.id, lang, dest.id, self.base, origin) if dest.whisper else None,
                         status_callback=status_url(node.id, dest.id, self.base),
                         status_callback_event="completed")
             return
@@ -189,7 +196,7 @@ class Renderer:
 
     def _input(self, node: Node, lang: str, misses: int, key: str, line_number: str) -> str:
         def render_node(node_id: str, lang: str) -> str:
-            return self.render_node(node_id, lang, 0, line_number)
+            return self.render_node(node_id, lang, 0, line_number, origin=node.id)
 
         if not key:
             if node.kind == MESSAGE:
@@ -220,7 +227,7 @@ class Renderer:
         """Silence or a wrong key: the menu again, or a person after too many misses in a row."""
         misses += 1
         if misses >= self.flow.max_misses:
-            return self.render_node(self.flow.person, lang, 0, line_number)
+            return self.render_node(self.flow.person, lang, 0, line_number, origin=node.id)
         if not spoken:
             return self.render_node(node.id, lang, misses)
         response = VoiceResponse()
@@ -229,7 +236,7 @@ class Renderer:
         return str(response)
 
     def render_dialed(self, node_id: str, lang: str, dest_id: str, status: str, bridged: bool,
-                      line_number: str = "") -> str:
+                      line_number: str = "", origin: str = "") -> str:
         """After a <Dial>: done if a person talked with the caller; else the next in the chain."""
         node = self.flow.nodes[node_id]
         response = VoiceResponse()
@@ -241,13 +248,13 @@ class Renderer:
         following = tried[tried.index(dest_id) + 1:] if dest_id in tried else []
         if dest is not None and following:
             self.speak(response, self.flow.phrase("trying_next"), lang)
-            self.add_dial(response, node, lang, following[0], line_number)
+            self.add_dial(response, node, lang, following[0], line_number, origin)
         else:
             self.add_numbers_and_goodbye(response, node, lang)
         return str(response)
 
     # -- the helper's side of a transfer -----------------------------------------------------
-    def render_whisper(self, node_id: str, lang: str, dest_id: str) -> str:
+    def render_whisper(self, node_id: str, lang: str, dest_id: str, origin: str = "") -> str:
         """Heard by the helper before the caller is bridged: who calls, and press 1 to accept.
 
         No key within a few seconds (or a voicemail greeting) hangs up this leg, so the caller's
@@ -260,7 +267,8 @@ class Renderer:
             language = Locale.parse(lang).get_display_name(flow.default_language) or lang
         except (ValueError, UnknownLocaleError):
             language = lang
-        menu = (node.back if node and node.back else node_id).replace("_", " ")
+        came_from = origin if origin in flow.nodes else (node.back if node and node.back else node_id)
+        menu = came_from.replace("_", " ")
         text = flow.whisper.format(line=flow.name, language=language, menu=menu)
         response = VoiceResponse()
         gather = response.gather(num_digits=1, timeout=WHISPER_TIMEOUT,

@@ -69,7 +69,7 @@ def dialed(node_id: str):
     bridged = param("DialBridged").lower() == "true"
     log.info("transfer from %s to %s ended: %s (bridged: %s)", node_id, request.args.get("to"), status, bridged)
     return twiml(renderer.render_dialed(node_id, lang, request.args.get("to", ""), status, bridged,
-                                        param("To")))
+                                        param("To"), request.args.get("from", "")))
 
 
 @bp.route("/voice/whisper/<node_id>", methods=METHODS)
@@ -77,7 +77,8 @@ def whisper(node_id: str):
     """The helper's leg, before the bridge: who is calling, press 1 to accept."""
     renderer = state().renderer
     lang = renderer.language(request.args.get("lang"))
-    return twiml(renderer.render_whisper(node_id, lang, request.args.get("to", "")))
+    return twiml(renderer.render_whisper(node_id, lang, request.args.get("to", ""),
+                                         request.args.get("from", "")))
 
 
 @bp.route("/voice/whisper-answer", methods=METHODS)
