@@ -12,7 +12,7 @@ from flask.cli import FlaskGroup
 from . import create_app, default_content_root
 from .flow import check, load_line
 from .transcript import audio_script, transcript
-from .simulate import DIAL_OUTCOMES, SILENCE, Simulator, scripted
+from .simulate import DIAL_OUTCOMES, Simulator, scripted
 
 root_option = click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
                            help="Content folder holding menus/ and locales/ (default: the built-in line).")
@@ -136,4 +136,4 @@ def simulate(root: Path | None, keys: str | None, dials: str | None) -> None:
         click.echo(line)
 
 
-__all__ = ["main", "SILENCE"]
+__all__ = ["main"]
