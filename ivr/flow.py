@@ -475,13 +475,13 @@ def _back_targets(nodes: dict[str, Node], parents: dict[str, str]) -> dict[str, 
     return back
 
 
-def _check_chains(builder: _Builder) -> None:
-    """Each destination's `next` exists, and no chain comes back to a destination it has tried."""
+def _check_chains(builder: _Builder, codes: set[str]) -> None:
+    """Each destination's `next` exists, and no chain comes back to a destination it has tried;
+    the languages its helpers speak are the line's."""
     dests = builder.destinations
-    codes = set(builder.line_section[1].get("languages") or {}) if builder.line_section else set()
     for dest in dests.values():
         for code in dest.languages:
-            if codes and code not in codes:
+            if code not in codes:
                 builder.problems.append(Problem(dest.where.file, dest.where.line, dest.where.path + ".languages",
                                                 f"'{code}' is not one of the line's languages"))
         seen, current = [dest.id], dest
@@ -537,7 +537,7 @@ def check(root: Path, production: bool = False) -> tuple[Line | None, list[Probl
         return None, builder.problems
     back = _check_graph(builder, info)
     _check_keys(builder, info)
-    _check_chains(builder)
+    _check_chains(builder, set(info["all_languages"]))
     nodes = {nid: replace(n, back=back.get(nid)) for nid, n in builder.nodes.items()}
     flow = Flow(
         name=info["name"], start=info["start"], person=info["person"], goodbye=info["goodbye"],

@@ -106,10 +106,11 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Utteranc
 def recording_script(flow: Flow, speech: Speech, lang: Language) -> list[tuple[str, str, str, bool]]:
     """(file name, English, text to record, recorded yet) for every prompt of an audio language."""
     rows = []
-    for path, text in [(lang.choose.where.path, lang.choose), *flow.texts()]:
+    spoken = _Keep(numbers(flow))
+    for _path, text in [(lang.choose.where.path, lang.choose), *flow.texts()]:
         utterance = speech[(lang.code, text.source)]
         name = utterance.audio or ""
         recorded = "." in name
-        english = text.source.format_map(_Keep(numbers(flow)))
+        english = text.source.format_map(spoken)
         rows.append((name if recorded else name + ".mp3", english, utterance.text, recorded))
     return rows

@@ -34,14 +34,10 @@ def input_url(node_id: str, lang: str, misses: int = 0, base: str = "") -> str:
     return f"{base}/voice/input/{quote(node_id, safe='')}?{urlencode(query)}"
 
 
-def dialed_url(node_id: str, lang: str, dest_id: str, base: str = "", origin: str = "") -> str:
+def transfer_url(step: str, node_id: str, lang: str, dest_id: str, base: str = "", origin: str = "") -> str:
+    """A URL of one transfer's steps ('dialed', 'whisper'): which node, destination and origin."""
     query = urlencode({"lang": lang, "to": dest_id, **({"from": origin} if origin else {})})
-    return f"{base}/voice/dialed/{quote(node_id, safe='')}?{query}"
-
-
-def whisper_url(node_id: str, lang: str, dest_id: str, base: str = "", origin: str = "") -> str:
-    query = urlencode({"lang": lang, "to": dest_id, **({"from": origin} if origin else {})})
-    return f"{base}/voice/whisper/{quote(node_id, safe='')}?{query}"
+    return f"{base}/voice/{step}/{quote(node_id, safe='')}?{query}"
 
 
 def status_url(node_id: str, dest_id: str, base: str = "") -> str:
@@ -141,11 +137,11 @@ class Renderer:
             if not is_open(dest.hours, now, self.flow.calendar):
                 self.say_closed(response, dest, lang, now)
                 continue
-            dial = response.dial(action=dialed_url(node.id, lang, dest.id, self.base, origin),
+            dial = response.dial(action=transfer_url("dialed", node.id, lang, dest.id, self.base, origin),
                                  timeout=DIAL_TIMEOUT, answer_on_bridge=True,
                                  caller_id=None if dest.pass_caller_id else (line_number or None))
             dial.number(dest.number,
-                        url=whisper_url(node.id, lang, dest.id, self.base, origin) if dest.whisper else None,
+                        url=transfer_url("whisper", node.id, lang, dest.id, self.base, origin) if dest.whisper else None,
                         status_callback=status_url(node.id, dest.id, self.base),
                         status_callback_event="completed")
             return
@@ -192,9 +188,8 @@ class Renderer:
     def render_input(self, node_id: str, lang: str, misses: int, digits: str, line_number: str = "") -> str:
         """What follows a keypress (or silence, when `digits` is empty) at a node."""
         node = self.flow.nodes[node_id]
-        return self._input(node, lang, misses, digits[:1], line_number)
+        key = digits[:1]
 
-    def _input(self, node: Node, lang: str, misses: int, key: str, line_number: str) -> str:
         def render_node(node_id: str, lang: str) -> str:
             return self.render_node(node_id, lang, 0, line_number, origin=node.id)
 
@@ -279,10 +274,14 @@ class Renderer:
         return str(response)
 
     @staticmethod
-    def render_whisper_answer(digits: str) -> str:
-        """1 bridges the caller (an empty answer ends the whisper); anything else declines."""
+    def whisper_accepted(digits: str) -> bool:
+        return digits.strip()[:1] == "1"
+
+    @staticmethod
+    def render_whisper_answer(accepted: bool) -> str:
+        """Accepted: an empty answer ends the whisper and bridges the caller. Else hang up the leg."""
         response = VoiceResponse()
-        if digits.strip()[:1] != "1":
+        if not accepted:
             response.hangup()
         return str(response)
 

@@ -83,9 +83,10 @@ def whisper(node_id: str):
 
 @bp.route("/voice/whisper-answer", methods=METHODS)
 def whisper_answer():
-    accepted = param("Digits").strip()[:1] == "1"
+    renderer = state().renderer
+    accepted = renderer.whisper_accepted(param("Digits"))
     log.info("helper at %s %s the call", request.args.get("to"), "accepted" if accepted else "declined")
-    return twiml(state().renderer.render_whisper_answer(param("Digits")))
+    return twiml(renderer.render_whisper_answer(accepted))
 
 
 #: Status-callback fields kept for analytics. Numbers (From, To, Called, Caller...) never are.
