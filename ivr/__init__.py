@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import security, voice
+from .sms import NoSms, TwilioSms
 from .state import LineState
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
     app.extensions["ivr"] = LineState(Path(app.config["CONTENT_ROOT"]), bool(app.config["PRODUCTION"]),
                                       app.config["TRANSFER_LOG"] or None)
+    # Twilio's HTTP client logs each API request at INFO, numbers included: keep it quieter.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    account = os.environ.get("TWILIO_ACCOUNT_SID", "")
+    token = app.config["TWILIO_AUTH_TOKEN"]
+    app.extensions["ivr_sms"] = app.config.get("SMS_SENDER") or (
+        TwilioSms(account, token) if account and token else NoSms())
     security.init_app(app)
     voice.init_app(app)
     return app

@@ -3,13 +3,16 @@ only here, at the boundary."""
 from __future__ import annotations
 
 import secrets
+import shutil
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
 from flask.cli import FlaskGroup
 
 from . import create_app, default_content_root
+from .directory import OPTIONAL_FILES, REQUIRED_FILES, SAMPLE_MARKER, load_directory
 from .flow import check, load_line
 from .transcript import audio_script, transcript
 from .simulate import DIAL_OUTCOMES, Simulator, scripted
@@ -101,6 +104,53 @@ def audio_script_command(root: Path | None, lang: str, output: Path | None) -> N
         click.echo(text, nl=False)
 
 
+@main.group("directory")
+def directory_group() -> None:
+    """The directory of services near the caller (Open Referral HSDS data)."""
+
+
+@directory_group.command("import", with_appcontext=False)
+@root_option
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Only check the files; copy nothing.")
+def directory_import(root: Path | None, source: Path, dry_run: bool) -> None:
+    """Check an HSDS 3 CSV folder (e.g. a 2-1-1 export) and make it the line's directory.
+
+    Every bad row is reported as file:row: message. Nothing is copied unless every row is good.
+    """
+    line = _load(root)
+    config = line.flow.directory
+    if config is None:
+        raise click.ClickException("this line has no 'directory' section in menus/ (folder, state, areas)")
+    directory, problems = load_directory(source, config.state)
+    for problem in problems:
+        click.echo(f"{problem.file}:{problem.line}: {problem.message}", err=True)
+    if problems or directory is None:
+        click.echo(f"{len(problems)} bad row(s): nothing imported.", err=True)
+        sys.exit(1)
+    kinds = Counter(kind for place in directory.places for kind in place.kinds)
+    summary = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())) or "no kinds"
+    if dry_run:
+        click.echo(f"OK: {len(directory.places)} services at locations ({summary}); nothing copied (--dry-run)")
+        return
+    target = Path(line.flow.root) / config.folder
+    target.mkdir(parents=True, exist_ok=True)
+    for old in [*target.glob("*.csv"), target / SAMPLE_MARKER]:
+        old.unlink(missing_ok=True)
+    for name in (*REQUIRED_FILES, *OPTIONAL_FILES):
+        if (source / name).exists():
+            shutil.copyfile(source / name, target / name)
+    click.echo(f"imported {len(directory.places)} services at locations ({summary}) into {target}; "
+               "restart the line to serve them")
+
+
+class _ShownSms:
+    """In the simulator a text message is shown, not sent."""
+
+    def send(self, to: str, from_: str, body: str) -> None:
+        click.echo("[text message the caller would get]\n    " + body.replace("\n", "\n    "))
+
+
 def _ask_key(prompt: str) -> str | None:
     answer = click.prompt("  key (0-9 * #, Enter for silence, q to hang up)", default="",
                           show_default=False)
@@ -123,7 +173,7 @@ def simulate(root: Path | None, keys: str | None, dials: str | None) -> None:
     """Make a call in the terminal through the real app, with signed requests."""
     token = secrets.token_hex(16)  # signatures are checked for real, with a token of this run's own
     app = create_app({"CONTENT_ROOT": str(root or default_content_root()), "TWILIO_AUTH_TOKEN": token,
-                      "INSECURE_DEV_MODE": False})
+                      "INSECURE_DEV_MODE": False, "SMS_SENDER": _ShownSms()})
     unattended = keys is not None
     ask_key = scripted([k.strip() for k in keys.split(",")]) if unattended else _ask_key
     if dials is not None:

@@ -21,8 +21,10 @@ import phonenumbers
 
 from . import i18n
 from .hours import DAYS, HolidayCalendar, Hours, parse_week
+from . import flow_directory
+from .directory import Directory
 from .model import (
-    BACK, GLOBAL_ACTIONS, GOODBYE, KEYPAD, LANGUAGE, MENU, MESSAGE, NODE_KINDS, PERSON, TRANSFER,
+    DIRECTORY, BACK, GLOBAL_ACTIONS, GOODBYE, KEYPAD, LANGUAGE, MENU, MESSAGE, NODE_KINDS, PERSON, TRANSFER,
     Destination, Flow, GlobalKey, Language, Node, Option, Text, Where, placeholders_of,
 )
 from .source import KeyPath, Problem, Source, load
@@ -43,6 +45,7 @@ NODE_FIELDS = {
     LANGUAGE: {"type", "say", "next"},
     TRANSFER: {"type", "say", "to"},
     GOODBYE: {"type", "say"},
+    DIRECTORY: {"type", "say", "kind", "back"},
 }
 
 
@@ -61,6 +64,7 @@ class Line:
     flow: Flow
     speech: Speech
     warnings: tuple[Problem, ...] = ()
+    directory: Directory | None = None
 
 
 class _Builder:
@@ -142,8 +146,10 @@ class _Builder:
             fields["patient"] = bool(spec.get("patient", False))
         if kind in (MESSAGE, LANGUAGE):
             fields["next"] = self.node_ref(src, path + ("next",), spec.get("next"), required=True)
-        if kind in (MENU, MESSAGE):
+        if kind in (MENU, MESSAGE, DIRECTORY):
             fields["back"] = self.node_ref(src, path + ("back",), spec.get("back"), required=False)
+        if kind == DIRECTORY:
+            fields.update(flow_directory.parse_node_fields(self, src, path, spec))
         if kind == MESSAGE and "languages" in spec:
             langs = spec["languages"]
             if not isinstance(langs, list) or not all(isinstance(x, str) for x in langs):
@@ -309,7 +315,7 @@ def _build_line(builder: _Builder, root: Path) -> dict[str, Any] | None:
         return None
     src, spec = builder.line_section
     known = {"name", "start", "person", "goodbye", "default_language", "languages", "keys",
-             "phrases", "max_misses", "time_zone", "holidays", "whisper"}
+             "phrases", "max_misses", "time_zone", "holidays", "whisper", "directory"}
     for unknown in sorted(set(spec) - known):
         builder.fail(src, ("line", unknown), f"unknown field (expected one of {', '.join(sorted(known))})")
     languages: dict[str, Language] = {}
@@ -375,7 +381,9 @@ def _build_line(builder: _Builder, root: Path) -> dict[str, Any] | None:
     if not isinstance(whisper, str) or placeholders_of(whisper) - {"line", "language", "menu"}:
         builder.fail(src, ("line", "whisper"), "must be text; it may use {line}, {language} and {menu}")
         whisper = Flow.whisper
-    return dict(time_zone=str(time_zone), calendar=calendar, whisper=" ".join(whisper.split()),
+    directory = (flow_directory.build_config(builder, src, spec["directory"])
+                 if "directory" in spec else None)
+    return dict(directory=directory, time_zone=str(time_zone), calendar=calendar, whisper=" ".join(whisper.split()),
                 name=str(spec.get("name", "")), start=refs["start"], person=refs["person"],
                 goodbye=refs["goodbye"], default_language=default, keys=MappingProxyType(keys),
                 phrases=MappingProxyType(phrases), max_misses=max_misses, root=str(root),
@@ -447,7 +455,8 @@ def _check_graph(builder: _Builder, info: dict[str, Any]) -> dict[str, str]:
         for target in node.targets + ((back[node.id],) if has_back else ()):
             if target in leads_to:
                 leads_to[target].add(node.id)
-    ending = deque(n.id for n in nodes.values() if n.kind in (TRANSFER, GOODBYE))
+    # A directory search ends with places to call, and offers a person when it finds none.
+    ending = deque(n.id for n in nodes.values() if n.kind in (TRANSFER, GOODBYE, DIRECTORY))
     can_end = set()
     while ending:
         current = ending.popleft()
@@ -546,10 +555,12 @@ def check(root: Path, production: bool = False) -> tuple[Line | None, list[Probl
         pending_languages=MappingProxyType({}), keys=info["keys"], phrases=info["phrases"],
         nodes=MappingProxyType(nodes), destinations=MappingProxyType(dict(builder.destinations)),
         max_misses=info["max_misses"], root=info["root"], time_zone=info["time_zone"],
-        calendar=info["calendar"], whisper=info["whisper"],
+        calendar=info["calendar"], whisper=info["whisper"], directory=info["directory"],
     )
     texts = [text for _, text in flow.texts()]
     _check_placeholders(builder, texts)
+    directory, directory_problems = flow_directory.check_directory(flow, root, production)
+    builder.problems.extend(directory_problems)
     if production:
         for dest in flow.destinations.values():
             if dest.placeholder:
@@ -565,7 +576,8 @@ def check(root: Path, production: bool = False) -> tuple[Line | None, list[Probl
     available = {c: l for c, l in flow.languages.items() if c in complete}
     pending = {c: l for c, l in flow.languages.items() if c not in complete}
     flow = replace(flow, languages=MappingProxyType(available), pending_languages=MappingProxyType(pending))
-    return Line(flow, speech, tuple(p for p in builder.problems if p.warning)), builder.problems
+    warnings = tuple(p for p in builder.problems if p.warning)
+    return Line(flow, speech, warnings, directory), builder.problems
 
 
 def load_line(root: Path, production: bool = False) -> Line:

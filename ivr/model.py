@@ -10,7 +10,8 @@ from .hours import HolidayCalendar, Hours
 
 #: Node kinds and what each does with the caller.
 MENU, MESSAGE, LANGUAGE, TRANSFER, GOODBYE = "menu", "message", "language", "transfer", "goodbye"
-NODE_KINDS = (MENU, MESSAGE, LANGUAGE, TRANSFER, GOODBYE)
+DIRECTORY = "directory"  # find services of one kind near a ZIP code or in a county
+NODE_KINDS = (MENU, MESSAGE, LANGUAGE, TRANSFER, GOODBYE, DIRECTORY)
 
 #: Actions a key that works in every menu may have.
 PERSON, REPEAT, BACK = "person", "repeat", "back"
@@ -131,6 +132,7 @@ class Node:
     timeout: int = 6  # seconds a menu waits for a key
     patient: bool = False  # silence repeats the menu and never counts as a miss (paced steps)
     back: str | None = None  # where the back key leads; filled in when the flow is linked
+    service_kind: str | None = None  # directory: the taxonomy term code of the services it finds
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -139,6 +141,42 @@ class Node:
         if self.next:
             found.append(self.next)
         return tuple(found)
+
+
+@dataclass(frozen=True)
+class AreaOption:
+    """One key of the county menu: a county, or a group of counties (a district) to choose from."""
+
+    key: str
+    say: Text
+    county: str | None = None
+    options: Mapping[str, "AreaOption"] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class DirectoryConfig:
+    folder: str  # HSDS CSV folder, relative to the content root
+    state: str  # two-letter state: ZIP codes elsewhere are "outside our area"
+    areas: Mapping[str, AreaOption]  # for callers who choose a county instead of a ZIP code
+
+    def area_texts(self) -> list[Text]:
+        found: list[Text] = []
+        stack = list(self.areas.values())
+        while stack:
+            option = stack.pop(0)
+            found.append(option.say)
+            stack.extend(option.options.values())
+        return found
+
+    def area_level(self, path: str) -> Mapping[str, AreaOption] | None:
+        """The options after pressing the keys in `path` ('' is the top); None if no such level."""
+        level = self.areas
+        for key in path:
+            option = level.get(key)
+            if option is None or not option.options:
+                return None
+            level = option.options
+        return level
 
 
 @dataclass(frozen=True)
@@ -162,6 +200,7 @@ class Flow:
     calendar: HolidayCalendar = HolidayCalendar("US", None)
     whisper: str = ("This is a call from {line}. The caller speaks {language} and chose {menu}. "
                     "Press 1 to accept the call.")
+    directory: DirectoryConfig | None = None
 
     def phrase(self, name: str) -> Text:
         return self.phrases[name]
@@ -173,6 +212,8 @@ class Flow:
             found.append((key.say.where.path, key.say))
         for text in self.phrases.values():
             found.append((text.where.path, text))
+        if self.directory:
+            found.extend((text.where.path, text) for text in self.directory.area_texts())
         for dest in self.destinations.values():
             found.append((dest.name.where.path, dest.name))
             found.append((dest.where.path + ".number", dest.number_text))

@@ -17,7 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from .flow import Line
 from .hours import is_open, next_opening, now_in
 from .model import (
-    BACK, GOODBYE, LANGUAGE, MENU, MESSAGE, PERSON, REPEAT, TRANSFER, Destination, Node, Text,
+    DIRECTORY, BACK, GOODBYE, LANGUAGE, MENU, MESSAGE, PERSON, REPEAT, TRANSFER, Destination, Node, Text,
 )
 
 DIAL_TIMEOUT = 20  # seconds a destination rings before the chain moves on
@@ -57,6 +57,9 @@ class Renderer:
         self.base = base
         self.clock = clock or (lambda: now_in(self.flow.time_zone))
         self._cached = lru_cache(maxsize=None)(self._render_node)
+        from .directory_twiml import DirectoryRenderer  # it builds on this module
+
+        self.directory = DirectoryRenderer(self, line.directory) if line.directory else None
 
     def render_node(self, node_id: str, lang: str, misses: int = 0, line_number: str = "",
                     origin: str = "") -> str:
@@ -119,6 +122,8 @@ class Renderer:
             for text in node.say:
                 self.speak(response, text, lang)
             response.hangup()
+        elif node.kind == DIRECTORY:
+            self.directory.add_prompt(response, node, lang, misses)
 
     def add_transfer(self, response: VoiceResponse, node: Node, lang: str, line_number: str = "",
                      origin: str = "") -> None:

@@ -6,6 +6,8 @@ import logging
 from flask import Blueprint, Flask, Response, abort, current_app, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 
+from .model import DIRECTORY
+from .sms import send_quietly
 from .state import LineState
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,35 @@ def status():
     record.update({field: param(field) for field in STATUS_FIELDS if param(field)})
     state().record_transfer(record)
     return Response("", 204)
+
+
+@bp.route("/voice/dir/<node_id>/<step>", methods=METHODS)
+def directory(node_id: str, step: str):
+    """The steps of a directory search; what was asked travels in the URL (`path`, `at`)."""
+    renderer = state().renderer
+    lang = renderer.language(request.args.get("lang"))
+    node = renderer.flow.nodes.get(node_id)
+    if node is None or node.kind != DIRECTORY or renderer.directory is None:
+        return twiml(renderer.render_apology(lang))
+    search, digits, line_number = renderer.directory, param("Digits").strip(), param("To")
+    path = "".join(c for c in request.args.get("path", "") if c in "123456789")[:4]
+    where = request.args.get("at", "")
+    if step == "zip":
+        return twiml(search.zip_input(node, lang, misses(), digits, line_number))
+    if step == "offer":
+        return twiml(search.offer_input(node, lang, digits, line_number))
+    if step == "area":
+        return twiml(search.area(node, lang, path))
+    if step == "area-key":
+        return twiml(search.area_input(node, lang, path, misses(), digits, line_number))
+    if step == "results":
+        return twiml(search.results(node, lang, where))
+    if step == "after":
+        # The caller's number is used for this one send, only after they pressed 1, and kept nowhere.
+        sender = current_app.extensions["ivr_sms"]
+        return twiml(search.after_input(node, lang, where, digits, line_number,
+                                        lambda body: send_quietly(sender, param("From"), line_number, body)))
+    return twiml(renderer.render_apology(lang))
 
 
 @bp.route("/audio/<lang>/<path:filename>", methods=["GET", "HEAD"])

@@ -1,6 +1,7 @@
 """Fixtures: an app on the demo line, and a `Call` that walks a call with signed requests."""
 from __future__ import annotations
 
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -16,6 +17,14 @@ TOKEN = "test-auth-token"
 HERE = Path(__file__).resolve().parent
 DEMO = HERE / "fixtures" / "demo"
 REPO = HERE.parent
+
+
+def maine_copy(tmp_path: Path) -> Path:
+    """A copy of the built-in line's content, to change in a test."""
+    root = tmp_path / "maine"
+    for folder in ("menus", "locales", "directory"):
+        shutil.copytree(REPO / folder, root / folder)
+    return root
 
 
 class Twiml:

@@ -4,12 +4,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO, TOKEN, Call
+from conftest import REPO, TOKEN, Call, maine_copy
 from ivr import create_app
 from ivr.cli import main as cli
 from ivr.flow import check
@@ -152,9 +151,7 @@ def test_every_node_is_tied_to_a_source_or_marked_navigation(line):
 def test_every_destination_has_a_source_and_status(line, tmp_path):
     for dest in line.flow.destinations.values():
         assert dest.source.strip() and dest.status in ("firm", "verify", "placeholder", "configure")
-    root = tmp_path / "maine"
-    shutil.copytree(REPO / "menus", root / "menus")
-    shutil.copytree(REPO / "locales", root / "locales")
+    root = maine_copy(tmp_path)
     path = root / "menus" / "destinations.yaml"
     text = path.read_text()
     path.write_text(text.replace('    source: "samhsa.gov/find-help/national-helpline (1-800-662-4357, 24/7, English and Spanish)"\n', ""))
@@ -203,13 +200,6 @@ def test_transcript_shows_prompts_keys_and_targets(line):
     assert "1. dials" in text and "+18668115695" in text
 
 
-def somali_copy(tmp_path: Path) -> Path:
-    root = tmp_path / "maine"
-    shutil.copytree(REPO / "menus", root / "menus")
-    shutil.copytree(REPO / "locales", root / "locales")
-    return root
-
-
 def test_audio_script_writes_what_a_voice_artist_records(tmp_path):
     out = tmp_path / "somali.csv"
     result = CliRunner().invoke(cli, ["audio-script", "so", "--root", str(REPO), "-o", str(out)])
@@ -222,7 +212,7 @@ def test_audio_script_writes_what_a_voice_artist_records(tmp_path):
 
 
 def test_somali_joins_the_menu_exactly_when_its_recordings_are_complete(tmp_path):
-    root = somali_copy(tmp_path)
+    root = maine_copy(tmp_path)
     out = tmp_path / "so.csv"
     CliRunner().invoke(cli, ["audio-script", "so", "--root", str(root), "-o", str(out)])
     files = [row.split(",")[0] for row in out.read_text().splitlines()[1:]]

@@ -1,0 +1,116 @@
+"""The directory part of the flow: the `line.directory` section, directory nodes, and loading the
+HSDS data they search. Split from flow.py to keep each module about one thing."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from .directory import Directory, load_directory
+from .model import DIRECTORY, AreaOption, DirectoryConfig, Flow
+from .source import KeyPath, Problem, Source
+
+if TYPE_CHECKING:
+    from .flow import _Builder
+
+#: What the line says in a directory search; required once the flow has a directory node.
+DIRECTORY_PHRASES = ("dir_ask_zip", "dir_unknown_zip", "dir_outside", "dir_too_short", "dir_offer",
+                     "dir_results", "dir_none", "dir_open_today", "dir_closed_today", "dir_hours_unknown",
+                     "dir_after", "dir_text_sent", "dir_text_failed", "dir_text_header")
+#: Words a shared phone's message preview must not show.
+PRIVATE_WORDS = re.compile(r"overdos|drug|naloxone|narcan|opioid|syringe|needle|addict", re.IGNORECASE)
+
+
+def build_config(builder: "_Builder", src: Source, spec: Any) -> DirectoryConfig | None:
+    path: KeyPath = ("line", "directory")
+    spec = builder.mapping(src, path, spec)
+    for unknown in sorted(set(spec) - {"folder", "state", "areas"}):
+        builder.fail(src, path + (unknown,), "unknown field (expected folder, state, areas)")
+    state = spec.get("state")
+    if not isinstance(state, str) or not re.fullmatch(r"[A-Z]{2}", state):
+        builder.fail(src, path + ("state",), "needs 'state': the two-letter state, e.g. ME")
+        state = ""
+    areas = _areas(builder, src, path + ("areas",), spec.get("areas"))
+    return DirectoryConfig(str(spec.get("folder", "directory")), state, MappingProxyType(areas))
+
+
+def _areas(builder: "_Builder", src: Source, path: KeyPath, spec: Any) -> dict[str, AreaOption]:
+    found: dict[str, AreaOption] = {}
+    for key, option in builder.mapping(src, path, spec).items():
+        here = path + (key,)
+        if len(key) != 1 or key not in "123456789":
+            builder.fail(src, here, f"'{key}' must be a key from 1 to 9 (0, 9 and * work everywhere)")
+            continue
+        option = builder.mapping(src, here, option)
+        say = builder.text(src, here + ("say",), option.get("say"))
+        county, children = option.get("county"), option.get("options")
+        if (county is None) == (children is None):
+            builder.fail(src, here, "needs either 'county' (a county's name) or 'options' (its counties)")
+            continue
+        nested = _areas(builder, src, here + ("options",), children) if children is not None else {}
+        if say:
+            found[key] = AreaOption(key, say, str(county) if county else None, MappingProxyType(nested))
+    return found
+
+
+def check_directory(flow: Flow, root: Path, production: bool) -> tuple[Directory | None, list[Problem]]:
+    """Load the HSDS data the directory nodes search and check the nodes against it."""
+    nodes = [n for n in flow.nodes.values() if n.kind == DIRECTORY]
+    if not nodes:
+        return None, []
+    problems: list[Problem] = []
+    config = flow.directory
+    if config is None:
+        node = nodes[0]
+        return None, [Problem(node.where.file, node.where.line, node.where.path,
+                              "a directory node needs a 'directory' section in 'line' (folder, state, areas)")]
+    for name in DIRECTORY_PHRASES:
+        if name not in flow.phrases:
+            problems.append(Problem(nodes[0].where.file, 1, "line.phrases", f"missing the phrase '{name}'"))
+    header = flow.phrases.get("dir_text_header")
+    if header and PRIVATE_WORDS.search(header.source):
+        problems.append(Problem(header.where.file, header.where.line, header.where.path,
+                                "the text message's first line shows on a locked, shared phone: "
+                                "keep words like drug, overdose and naloxone out of it"))
+    folder = root / config.folder
+    directory, data_problems = load_directory(folder, config.state)
+    shown = f"{config.folder}/"
+    for problem in data_problems:  # bad rows are skipped, not fatal: the good ones still serve
+        problems.append(Problem(shown + problem.file, problem.line, "", problem.message, warning=True))
+    if directory is None:
+        problems.append(Problem(shown, 1, "", "the directory cannot be read (see above)"))
+        return None, problems
+    for node in nodes:
+        if node.service_kind not in directory.kinds:
+            problems.append(Problem(node.where.file, node.where.line, node.where.path + ".kind",
+                                    f"'{node.service_kind}' is not a taxonomy term code in "
+                                    f"{shown}taxonomy_terms.csv ({', '.join(sorted(directory.kinds))})"))
+    unknown = [c for c in _counties(config.areas) if c not in directory.county_centres]
+    for county in unknown:
+        problems.append(Problem(nodes[0].where.file, 1, "line.directory.areas",
+                                f"'{county}' is not a county of {config.state}"))
+    if production and directory.sample:
+        problems.append(Problem(shown, 1, "", "this is the shipped sample directory: load the real "
+                                "data with `ivr directory import PATH` before going live"))
+    return directory, problems
+
+
+def _counties(areas) -> list[str]:
+    found = []
+    for option in areas.values():
+        if option.county:
+            found.append(option.county)
+        found.extend(_counties(option.options))
+    return found
+
+
+def parse_node_fields(builder: "_Builder", src: Source, path: KeyPath, spec: dict) -> dict[str, Any]:
+    kind = spec.get("kind")
+    if not isinstance(kind, str) or not kind:
+        builder.fail(src, path + ("kind",), "a directory needs 'kind': the taxonomy term code to search")
+        return {}
+    return {"service_kind": kind}
+
+
+

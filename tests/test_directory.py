@@ -1,0 +1,323 @@
+"""Finding services near the caller: ZIP code or county, the three nearest, a text by consent."""
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import REPO, TOKEN, Call, maine_copy
+from hsds_fixture import KINDS, write_hsds
+from ivr import create_app
+from ivr.cli import main as cli
+from ivr.directory import Place, _Grid, _km, load_directory
+from ivr.flow import check
+from ivr.simulate import SIMULATED_CALLER, signed_post
+
+LINE_NUMBER = "+12075550123"
+NALOXONE_MENU = "Naloxone, also called Narcan, can reverse an opioid overdose, including from fentanyl."
+PRIVATE = ("overdos", "drug", "naloxone", "narcan", "syringe")
+
+
+class FakeSms:
+    def __init__(self, fail: bool = False):
+        self.sent: list[tuple[str, str, str]] = []
+        self.fail = fail
+
+    def send(self, to: str, from_: str, body: str) -> None:
+        if self.fail:
+            raise RuntimeError(f"Twilio said: the number {to} cannot receive texts")
+        self.sent.append((to, from_, body))
+
+
+@pytest.fixture
+def sms():
+    return FakeSms()
+
+
+def maine_call(sms, **config) -> Call:
+    app = create_app({"CONTENT_ROOT": str(REPO), "TWILIO_AUTH_TOKEN": TOKEN, "SMS_SENDER": sms, **config})
+    return Call(app.test_client())
+
+
+def to_naloxone_search(call: Call):
+    call.choose_language("1")
+    call.press("8")  # find services near you
+    prompt = call.press("1")  # naloxone
+    gather = prompt.gather()
+    assert gather.get("numDigits") == "5" and gather.get("actionOnEmptyResult") == "true"
+    assert "Enter your five-digit ZIP code. Or press star to choose your county." in prompt.says()
+    return prompt
+
+
+def test_naloxone_search_is_reachable_from_the_naloxone_safer_use_and_treatment_menus(sms):
+    call = maine_call(sms)
+    for menu_key, option in (("2", "1"), ("3", "6"), ("3", "7"), ("4", "5"), ("4", "6")):
+        call.choose_language("1")
+        call.press(menu_key)
+        assert call.press(option).gather().get("numDigits") == "5", (menu_key, option)
+
+
+def test_zip_in_maine_reads_the_three_nearest_with_open_today_and_digits(sms):
+    call = maine_call(sms)
+    to_naloxone_search(call)
+    results = call.press("04101")  # Portland
+    says = results.says()
+    assert says[0] == "Here are the nearest places we know of."
+    assert says[1:5] == ["OPTIONS liaison for Cumberland County", "Cumberland County", "Open today.",
+                         "2 0 7, 5 5 5, 0 1 0 1"]
+    assert len([s for s in says if s.startswith("OPTIONS liaison")]) == 3
+    assert says[-1].startswith("To get this list by text message, press 1.")
+    assert results.voices() == {("en-US", "Polly.Joanna-Neural")}
+    assert sms.sent == []  # nothing is sent without the keypress
+
+
+def test_closed_today_on_a_weekend(sms, office_hours):
+    office_hours.move_to("2026-11-21 10:00:00-05:00")  # a Saturday
+    call = maine_call(sms)
+    to_naloxone_search(call)
+    assert "Closed today." in call.press("04101").says()
+
+
+def test_results_in_the_callers_language(sms):
+    call = maine_call(sms)
+    call.choose_language("2")
+    call.press("8")
+    call.press("1")
+    results = call.press("04101")
+    assert results.voices() == {("es-US", "Polly.Lupe-Neural")}
+    assert "OPTIONS liaison for Cumberland County" in results.says()
+
+
+@pytest.mark.parametrize("digits, said", [
+    ("03301", "That ZIP code is outside Maine."),       # Concord, New Hampshire
+    ("00000", "Sorry, we do not know that ZIP code."),
+    ("041", "A ZIP code has five digits."),
+])
+def test_bad_zip_says_why_asks_once_more_then_offers_county_or_211(sms, digits, said):
+    call = maine_call(sms)
+    to_naloxone_search(call)
+    again = call.press(digits)
+    assert again.says()[0] == said and again.gather().get("numDigits") == "5"
+    offer = call.press(digits)
+    assert offer.says() == [said, "To choose your county, press star. To talk with a person at 2 1 1 Maine, press 0."]
+    assert offer.gather().get("numDigits") == "1"
+    assert call.press("0").find("Dial/Number").text == "+18668115695"
+
+
+def test_silence_at_the_zip_prompt_never_hangs_up(sms):
+    call = maine_call(sms)
+    to_naloxone_search(call)
+    again = call.silence()
+    assert again.gather().get("numDigits") == "5"
+    offer = call.silence()
+    assert offer.gather().get("numDigits") == "1"
+    person = call.silence()
+    assert person.find("Dial/Number").text == "+18668115695" and person.find("Hangup") is None
+
+
+def test_county_path_district_then_county(sms):
+    call = maine_call(sms)
+    to_naloxone_search(call)
+    districts = call.press("*")
+    assert districts.says()[0] == "For York County, press 1."
+    western = call.press("3")
+    assert western.says()[0] == "For Androscoggin County, press 1."
+    results = call.press("3")  # Oxford County
+    assert results.says()[1] == "OPTIONS liaison for Oxford County"
+    call.press("*")  # back from the results: the menu above the search (naloxone, where it is first offered)
+    assert call.last.says()[0] == NALOXONE_MENU
+
+
+def test_county_menu_back_repeat_and_wrong_key(sms):
+    call = maine_call(sms)
+    to_naloxone_search(call)
+    call.press("*")
+    call.press("4")  # Midcoast
+    assert call.press("9").says()[0] == "For Waldo County, press 1."
+    assert call.press("*").says()[0] == "For York County, press 1."
+    wrong = call.press("9" if False else "#")
+    assert wrong.says()[0] == "Sorry, that is not an option."
+    assert call.press("*").gather().get("numDigits") == "5"  # back to the ZIP prompt
+
+
+def test_a_kind_with_no_listing_says_so_and_offers_a_person(sms):
+    call = maine_call(sms)
+    call.choose_language("1")
+    call.press("8")
+    call.press("2")  # syringe service programs: the sample lists none
+    none = call.press("04101")
+    assert none.says()[0].startswith("We have no listing of that kind near you.")
+    assert call.press("0").find("Dial/Number").text == "+18668115695"
+
+
+def test_text_by_consent_sends_once_from_the_line_with_a_neutral_first_line(sms):
+    call = maine_call(sms)
+    to_naloxone_search(call)
+    call.press("04101")
+    sent = call.press("1")
+    assert sent.says() == ["We sent the list by text message."]
+    assert sent.find("Redirect").text.startswith("/voice/node/naloxone")
+    [(to, from_, body)] = sms.sent
+    assert to == SIMULATED_CALLER and from_ == LINE_NUMBER
+    first_line, *rest = body.splitlines()
+    assert first_line == "The places you asked about:"
+    assert not any(word in first_line.lower() for word in PRIVATE)
+    assert rest[0] == "OPTIONS liaison for Cumberland County, Cumberland County: (207) 555-0101"
+    assert len(rest) == 3
+
+
+def test_text_declined_sends_nothing(sms):
+    call = maine_call(sms)
+    to_naloxone_search(call)
+    call.press("04101")
+    assert call.press("*").says()[0] == NALOXONE_MENU
+    call.press("1")
+    call.press("04101")
+    call.silence()
+    assert sms.sent == []
+
+
+def test_text_that_fails_is_told_and_the_call_goes_on(caplog):
+    failing = FakeSms(fail=True)
+    call = maine_call(failing)
+    to_naloxone_search(call)
+    call.press("04101")
+    with caplog.at_level(logging.DEBUG):
+        told = call.press("1")
+    assert told.says()[0].startswith("Sorry, we could not send the text message.")
+    assert call.follow().says()[0] == NALOXONE_MENU
+    assert SIMULATED_CALLER not in caplog.text and "2075550199" not in caplog.text
+
+
+def test_a_whole_call_with_a_text_leaves_the_callers_number_nowhere(sms, tmp_path, caplog):
+    transfer_log = tmp_path / "transfers.jsonl"
+    root = maine_copy(tmp_path)
+    started = time.time()
+    with caplog.at_level(logging.DEBUG):
+        call = maine_call(sms, TRANSFER_LOG=str(transfer_log), CONTENT_ROOT=str(root))
+        to_naloxone_search(call)
+        call.press("04101")
+        call.press("1")
+        call.follow()
+        call.press("0")  # and a transfer, with its status callback
+        number = call.last.find("Dial/Number")
+        status = signed_post(call.client, TOKEN, number.get("statusCallback"),
+                             {**call.params.fields(), "CallStatus": "completed", "CallDuration": "42"})
+        assert status.status_code == 204
+        call.dial_ends("completed", bridged=True)
+    assert sms.sent and sms.sent[0][0] == SIMULATED_CALLER  # it was used, for the one send
+    needles = (SIMULATED_CALLER, SIMULATED_CALLER.lstrip("+"), "2075550199", "(207) 555-0199")
+    records = [r.getMessage() + str(r.args) for r in caplog.records]
+    assert records and not [r for r in records if any(n in r for n in needles)]
+    # Everything the line could write lives under tmp_path: its content root and its transfer log.
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.stat().st_mtime >= started]
+    assert transfer_log in written
+    for path in written:
+        text = path.read_bytes()
+        assert not any(n.encode() in text for n in needles), path
+
+
+# -- the index ------------------------------------------------------------------------------
+
+points = st.tuples(st.floats(42.0, 48.0), st.floats(-72.0, -66.0))
+
+
+@settings(max_examples=80, deadline=None)
+@given(places=st.lists(points, min_size=0, max_size=60), here=points, count=st.integers(1, 5))
+def test_grid_lookup_equals_brute_force(places, here, count):
+    built = [Place(str(i), f"p{i}", "", lat, lon, "", "+12075550100", frozenset({"k"}), None)
+             for i, (lat, lon) in enumerate(places)]
+    got = [round(km, 6) for _, km in _Grid(built).nearest(*here, count)]
+    expected = sorted(round(_km(*here, p.lat, p.lon), 6) for p in built)[:count]
+    assert got == expected
+
+
+def test_distance_is_great_circle():
+    assert math.isclose(_km(43.6606, -70.2589, 44.8012, -68.7778), 171.5, rel_tol=0.01)  # Portland-Bangor
+
+
+# -- the importer ---------------------------------------------------------------------------
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_import_a_good_export_replaces_the_sample(tmp_path):
+    root = maine_copy(tmp_path)
+    export = write_hsds(tmp_path / "export", 50)
+    result = run("directory", "import", str(export), "--root", str(root))
+    assert result.exit_code == 0, result.output
+    assert "imported 50 services at locations" in result.output
+    assert not (root / "directory" / "SAMPLE_DATA.txt").exists()
+    line, _ = check(root)
+    assert len(line.directory.places) == 50 and not line.directory.sample
+
+
+def test_production_refuses_the_sample_directory():
+    line, problems = check(REPO, production=True)
+    assert any("shipped sample directory" in p.message for p in problems)
+
+
+MALFORMED = {
+    "organizations.csv": ("org-1,Test organization,test", ",Nameless,test", "empty id"),
+    "services.csv": ("svc-3,org-1,Service 3,test,active", "svc-3,org-9,Service 3,test,active",
+                     "organization_id 'org-9' is not a known organization"),
+    "locations.csv": ("loc-2,Location 2,physical", "loc-2,Location 2,physical,north,west,", "must be numbers"),
+    "addresses.csv": ("addr-4,loc-4,1 Main St,Town 4,ME,04101", "addr-4,loc-4,1 Main St,Town 4,ME,99999",
+                      "is not a known ZIP code"),
+    "service_at_locations.csv": ("sal-5,svc-5,loc-5", "sal-5,svc-5,loc-999", "is not a known location"),
+    "phones.csv": ("ph-6,svc-6,+12075550006,voice", "ph-6,svc-6,555,voice", "is not a valid phone number"),
+    "schedules.csv": ("sch-7,svc-7,WEEKLY,\"MO,TU,WE,TH,FR\"", "sch-7,svc-7,WEEKLY,MONDAY", "byday 'MONDAY'"),
+    "taxonomy_terms.csv": ("term-treatment,treatment,treatment", "term-treatment,,treatment", "empty code"),
+    "attributes.csv": ("attr-8,svc-8,service,term-hiv-hcv-testing", "attr-8,svc-8,service,term-nope",
+                       "is not a known taxonomy term"),
+}
+
+
+@pytest.mark.parametrize("name", MALFORMED)
+def test_importer_reports_a_malformed_row_in_each_file(tmp_path, name):
+    root = maine_copy(tmp_path)
+    export = write_hsds(tmp_path / "export", 10)
+    good, bad, message = MALFORMED[name]
+    path = export / name
+    lines = path.read_text().splitlines()
+    index = next(i for i, text in enumerate(lines) if text.startswith(good.split(",")[0] + ",")
+                 and (good.split(",")[1] in text))
+    lines[index] = bad
+    lines.append(lines[index])  # and a second bad row: every one is reported, not just the first
+    path.write_text("\n".join(lines) + "\n")
+    result = run("directory", "import", str(export), "--root", str(root))
+    assert result.exit_code == 1
+    reported = [l for l in result.output.splitlines() if l.startswith(f"{name}:")]
+    assert len(reported) >= 2, result.output
+    assert reported[0].startswith(f"{name}:{index + 1}: ") and message in reported[0]
+    assert "nothing imported" in result.output
+    assert (root / "directory" / "SAMPLE_DATA.txt").exists()  # the old data is untouched
+
+
+def test_importer_reports_a_missing_file(tmp_path):
+    export = write_hsds(tmp_path / "export", 5)
+    (export / "phones.csv").unlink()
+    result = run("directory", "import", str(export), "--root", str(maine_copy(tmp_path)))
+    assert result.exit_code == 1 and "phones.csv:1: file is missing" in result.output
+
+
+def test_loader_keeps_good_rows_when_some_are_bad(tmp_path):
+    export = write_hsds(tmp_path / "export", 10)
+    lines = (export / "phones.csv").read_text().splitlines()
+    lines[1] = lines[1].replace("+12075550000", "12")
+    (export / "phones.csv").write_text("\n".join(lines) + "\n")
+    directory, problems = load_directory(export, "ME")
+    assert len(directory.places) == 9 and len(problems) == 2  # the phone, then its place without one
+    assert {p.file for p in problems} == {"phones.csv", "service_at_locations.csv"}
+
+
+def test_kinds_are_taken_from_taxonomy_codes(tmp_path):
+    directory, problems = load_directory(write_hsds(tmp_path / "export", 25), "ME")
+    assert problems == [] and directory.kinds == frozenset(KINDS)
+    assert all(len(directory.near_zip(kind, "04101")) == 3 for kind in KINDS)
