@@ -1,7 +1,9 @@
 """Languages: gettext catalogs, Twilio voices, recorded prompts and spoken numbers. No Flask here."""
 from __future__ import annotations
 
+import gettext
 import hashlib
+import io
 import json
 import re
 from dataclasses import dataclass
@@ -9,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
-from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 VOICES_FILE = Path(__file__).with_name("data") / "twilio-tts-voices.json"
@@ -49,23 +51,43 @@ def catalog_path(root: Path, code: str) -> Path:
     return root / "locales" / code / "LC_MESSAGES" / "messages.po"
 
 
-def load_catalog(root: Path, code: str) -> Catalog | None:
-    """Read a language's .po file directly, so a saved edit needs no compile step to be heard."""
+def load_catalog(root: Path, code: str) -> Mapping[str, str] | None:
+    """A language's finished translations (msgid -> msgstr), read from its .po file directly, so a
+    saved edit needs no compile step to be heard. Fuzzy and empty entries are left out.
+
+    Parsing a large .po takes babel a while, so the result is also kept compiled beside it, named
+    by a hash of the .po's bytes (`.messages.<hash>.mo`, ignored by git): an unchanged file is
+    read back from there, and any change, however its date was set, is parsed afresh.
+    """
     path = catalog_path(root, code)
     if not path.exists():
         return None
-    with path.open("rb") as handle:
-        return read_po(handle, locale=code)
+    data = path.read_bytes()
+    cached = path.with_name(f".messages.{hashlib.sha1(data).hexdigest()[:16]}.mo")
+    try:
+        with cached.open("rb") as handle:
+            return _finished(gettext.GNUTranslations(handle)._catalog)
+    except (OSError, ValueError):  # not compiled yet, or unreadable: parse the .po
+        pass
+    catalog = read_po(io.BytesIO(data), locale=code)
+    try:
+        for old in path.parent.glob(".messages.*.mo"):
+            old.unlink()
+        with cached.open("wb") as handle:
+            write_mo(handle, catalog, use_fuzzy=False)
+    except OSError:
+        pass  # a read-only content folder: parse the .po each time
+    return {m.id: m.string for m in catalog
+            if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string and not m.fuzzy}
 
 
-def translation(catalog: Catalog | None, msgid: str) -> str | None:
-    """The finished translation of `msgid`, or None (fuzzy and empty entries are not finished)."""
-    if catalog is None:
-        return None
-    message = catalog.get(msgid)
-    if message is None or message.fuzzy or not message.string:
-        return None
-    return message.string if isinstance(message.string, str) else message.string[0]
+def _finished(messages: Mapping) -> dict[str, str]:
+    return {k: v for k, v in messages.items() if isinstance(k, str) and k and v}
+
+
+def translation(catalog: Mapping[str, str] | None, msgid: str) -> str | None:
+    """The finished translation of `msgid`, or None."""
+    return catalog.get(msgid) if catalog is not None else None
 
 
 def spoken_number(number: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Mapping
 
@@ -42,11 +43,11 @@ class Text:
     source: str
     where: Where
 
-    @property
+    @cached_property
     def placeholders(self) -> frozenset[str]:
         return placeholders_of(self.source)
 
-    @property
+    @cached_property
     def only_numbers(self) -> bool:
         """True for a prompt that is nothing but placeholders: there is nothing to translate."""
         return not string.Formatter().vformat(self.source, (), _Blank()).strip(" ,.")
@@ -59,6 +60,8 @@ class _Blank(dict):
 
 def placeholders_of(text: str) -> frozenset[str]:
     """The `{name}` fields of a prompt (empty if the braces do not parse)."""
+    if "{" not in text:
+        return frozenset()
     try:
         return frozenset(name for _, name, _, _ in string.Formatter().parse(text) if name)
     except ValueError:

@@ -7,6 +7,7 @@ the line of every key path on the way.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 KeyPath = tuple[str, ...]
+# LibYAML's parser when PyYAML was built with it (five times faster on large flows); same marks.
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -53,35 +56,103 @@ class Source:
         return Problem(self.file, self.line(path), ".".join(path), message, warning)
 
 
-def _key_text(node: yaml.Node, constructor: SafeConstructor) -> str:
-    # Staff write `1:` for keypad keys; YAML reads that as an int. Keys are names here, so text.
-    value = constructor.construct_object(node, deep=True)
-    return str(value)
+# Plain scalars that may be something other than text (a number, true/false, a date, null), as
+# SafeLoader's own resolvers decide; everything else is text without asking them, which is most
+# of a menu file and most of the time it takes to read one.
+_MAYBE_TYPED = re.compile("|".join(
+    f"(?:{regexp.pattern})" for _tag, regexp in
+    {id(r): (t, r) for rs in yaml.SafeLoader.yaml_implicit_resolvers.values() for t, r in rs}.values()
+), re.X)
+_RESOLVER = yaml.resolver.Resolver()
 
 
-def _build(node: yaml.Node, path: KeyPath, src: Source, problems: list[Problem],
-           constructor: SafeConstructor) -> Any:
-    if isinstance(node, yaml.MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = _key_text(key_node, constructor)
-            child = path + (key,)
-            line = key_node.start_mark.line + 1
-            if key in result:
+class _Frame:
+    """A mapping or sequence being read, with the path it sits at."""
+
+    __slots__ = ("path", "value", "key", "index", "start")
+
+    def __init__(self, path: KeyPath, value: Any):
+        self.path, self.value, self.key, self.index = path, value, None, 0
+
+
+def _scalar(event: yaml.ScalarEvent, constructor: SafeConstructor) -> Any:
+    if not event.implicit[0] or (event.value and not _MAYBE_TYPED.match(event.value)):
+        if event.tag in (None, "!", "tag:yaml.org,2002:str"):
+            return event.value
+    tag = event.tag if event.tag not in (None, "!") else _RESOLVER.resolve(
+        yaml.ScalarNode, event.value, event.implicit)
+    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    return constructor.construct_object(node, deep=True)
+
+
+def _build(events, src: Source, problems: list[Problem]) -> Any:
+    """Build plain dicts and lists from parser events, noting the line of every key path.
+
+    Reading events, not a composed node tree, keeps a large flow quick to load and light in
+    memory. A repeated key is reported (YAML would keep the last one silently).
+    """
+    constructor = SafeConstructor()
+    anchors: dict[str, Any] = {}
+    stack: list[_Frame] = []
+    root: Any = None
+
+    def place(value: Any, event) -> None:
+        nonlocal root
+        if not stack:
+            root = value
+            return
+        frame = stack[-1]
+        if isinstance(frame.value, list):
+            child = frame.path + (str(frame.index),)
+            src.lines[child] = event.start_mark.line + 1
+            frame.index += 1
+            frame.value.append(value)
+        elif frame.key is None:
+            # Staff write `1:` for keypad keys; YAML reads that as a number. Keys are names: text.
+            frame.key = ("", str(value), event.start_mark.line + 1)
+        else:
+            _, key, line = frame.key
+            frame.key = None
+            child = frame.path + (key,)
+            if key in frame.value:
                 problems.append(Problem(src.file, line, ".".join(child),
                                         f"repeated key '{key}' (first on line {src.lines[child]})"))
-                continue
+                return
             src.lines[child] = line
-            result[key] = _build(value_node, child, src, problems, constructor)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        items = []
-        for index, item in enumerate(node.value):
-            child = path + (str(index),)
-            src.lines[child] = item.start_mark.line + 1
-            items.append(_build(item, child, src, problems, constructor))
-        return items
-    return constructor.construct_object(node, deep=True)
+            frame.value[key] = value
+
+    def child_path() -> KeyPath:
+        if not stack:
+            return ()
+        frame = stack[-1]
+        if isinstance(frame.value, list):
+            return frame.path + (str(frame.index),)
+        return frame.path + ((frame.key[1],) if frame.key else ("?",))
+
+    for event in events:
+        if isinstance(event, yaml.ScalarEvent):
+            value = _scalar(event, constructor)
+            if event.anchor:
+                anchors[event.anchor] = value
+            place(value, event)
+        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            is_key = bool(stack) and isinstance(stack[-1].value, dict) and stack[-1].key is None
+            container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
+            if is_key:
+                problems.append(Problem(src.file, event.start_mark.line + 1, ".".join(child_path()),
+                                        "a key must be a plain name, not a mapping or a list"))
+            frame = _Frame(child_path(), container)
+            frame.key = None
+            if event.anchor:
+                anchors[event.anchor] = container
+            stack.append(frame)
+            frame.start = event  # type: ignore[attr-defined]
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            frame = stack.pop()
+            place(frame.value, frame.start)  # type: ignore[attr-defined]
+        elif isinstance(event, yaml.AliasEvent):
+            place(anchors.get(event.anchor), event)
+    return root
 
 
 def load(path: Path, display: str | None = None) -> tuple[Source, list[Problem]]:
@@ -99,14 +170,11 @@ def parse(text: str, name: str) -> tuple[Source, list[Problem]]:
     src = Source(name, None)
     problems: list[Problem] = []
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = _build(yaml.parse(text, Loader=LOADER), src, problems)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         problems.append(Problem(name, line, "", f"not valid YAML: {exc.problem or exc}"))
         return src, problems
-    if node is None:
-        src.data = {}
-        return src, problems
-    src.data = _build(node, (), src, problems, SafeConstructor())
+    src.data = {} if data is None else data
     return src, problems

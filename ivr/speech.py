@@ -76,9 +76,14 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Utteranc
                     continue
             try:
                 english = text.source.format_map(_Keep(spoken))
+            except (KeyError, IndexError, ValueError):
+                continue  # a bad placeholder in the English, reported by the flow check
+            try:
                 said = said.format_map(_Keep(spoken)) if said is not None else english
             except (KeyError, IndexError, ValueError):
-                continue  # a bad placeholder, reported by the flow check
+                problems.append(_problem(text, f"the {lang.code} translation has a '{{' or '}}' that "
+                                         "is not a placeholder"))
+                continue
             if lang.audio:
                 name = i18n.audio_name(english if text is not lang.choose else said)
                 found = i18n.find_audio(root, lang.code, name)

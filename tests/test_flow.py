@@ -167,6 +167,13 @@ def test_translation_must_keep_placeholders(root):
     assert problem.message == "the es translation must keep the placeholders ['helpline'] exactly"
 
 
+def test_translation_with_a_stray_brace(root):
+    edit(root, 'msgstr "Servicios."', 'msgstr "Servicios {."', file="locales/es/LC_MESSAGES/messages.po")
+    [problem] = errors(root)
+    assert problem.path == "nodes.services.say"
+    assert problem.message == "the es translation has a '{' or '}' that is not a placeholder"
+
+
 def test_placeholder_must_name_a_destination(root):
     edit(root, "The helpline number is {helpline}.", "The helpline number is {helpdesk}.")
     problem = next(p for p in errors(root) if "is not a destination" in p.message)

@@ -138,3 +138,15 @@ def test_audio_language_is_offered_and_played_only_when_recorded(tmp_path, demo_
         response = client.get(url)
         assert response.status_code == 200 and response.data == b"ID3"
     assert client.get("/audio/so/../../menus/line.yaml").status_code == 404
+
+
+def test_a_changed_catalog_is_read_afresh_even_with_an_old_date(tmp_path, demo_root):
+    import os
+    root = tmp_path / "line"
+    shutil.copytree(demo_root, root)
+    assert check(root)[0].speech[("es", "Main menu.")].text == "Menú principal."  # compiled cache made
+    po = root / "locales/es/LC_MESSAGES/messages.po"
+    po.write_text(po.read_text().replace('msgstr "Menú principal."', 'msgstr "Menú de inicio."'))
+    os.utime(po, (0, 0))  # as if copied with its date kept: older than the cache
+    assert check(root)[0].speech[("es", "Main menu.")].text == "Menú de inicio."
+    assert len(list(po.parent.glob(".messages.*.mo"))) == 1
