@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test validate
+.PHONY: install run test validate bench
 
 install: $(VENV)/.installed
 
@@ -27,9 +27,14 @@ run: install
 	@$(BIN)/ivr validate
 	@if [ -n "$$TWILIO_AUTH_TOKEN" ]; then \
 	  echo "Serving the line on http://$(HOST):$(PORT) (Twilio signatures checked)."; \
-	  exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - app:app; \
+	  IVR_RELOAD_SECONDS=$${IVR_RELOAD_SECONDS:-5} exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --access-logfile - app:app; \
 	else \
 	  echo "*** DEVELOPMENT MODE on http://$(HOST):$(PORT): TWILIO_AUTH_TOKEN is not set, so no"; \
 	  echo "*** signature is checked. Set TWILIO_AUTH_TOKEN before giving Twilio this address."; \
-	  IVR_INSECURE_DEV_MODE=1 exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - app:app; \
+	  IVR_INSECURE_DEV_MODE=1 IVR_RELOAD_SECONDS=$${IVR_RELOAD_SECONDS:-5} exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --access-logfile - app:app; \
 	fi
+
+# Benchmarks and fault checks (minutes; never part of `make test`). Needs wrk, from Debian.
+bench: install
+	@command -v wrk >/dev/null || apt-get install -y wrk || { echo "install wrk (apt-get install wrk)"; exit 1; }
+	$(BIN)/python bench/run.py

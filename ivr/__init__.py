@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         PROXY_FIX=False,  # IVR_PROXY_FIX=1 behind a reverse proxy that sets X-Forwarded-*
         PRODUCTION=False,  # IVR_PRODUCTION=1: placeholder numbers stop the line from starting
         TRANSFER_LOG="",  # IVR_TRANSFER_LOG=/path/transfers.jsonl: how each transfer ended
+        RELOAD_SECONDS=0,  # IVR_RELOAD_SECONDS=5: reload the content when a file changes
     )
     app.config.from_prefixed_env("IVR")
     if config:
@@ -41,8 +42,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["PROXY_FIX"]:
         # Twilio signs the public https URL; behind a proxy Flask must see that URL, not the inner one.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
-    app.extensions["ivr"] = LineState(Path(app.config["CONTENT_ROOT"]), bool(app.config["PRODUCTION"]),
-                                      app.config["TRANSFER_LOG"] or None)
+    state = LineState(Path(app.config["CONTENT_ROOT"]), bool(app.config["PRODUCTION"]),
+                      app.config["TRANSFER_LOG"] or None, float(app.config["RELOAD_SECONDS"]))
+    app.extensions["ivr"] = state
+    app.before_request(state.ensure_watching)
     # Twilio's HTTP client logs each API request at INFO, numbers included: keep it quieter.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     account = os.environ.get("TWILIO_ACCOUNT_SID", "")

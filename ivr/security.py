@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Iterator
 
 from flask import Flask, Response, current_app, request
 from twilio.request_validator import RequestValidator
@@ -12,16 +13,25 @@ DEV_MODE_WARNING = ("INSECURE DEVELOPMENT MODE: Twilio signatures are NOT checke
                     "reach this server can drive the line. Never use this on a public address.")
 
 
-def called_urls() -> list[str]:
-    """The URL Twilio called, as it wrote it. Werkzeug re-quotes `request.url`, so also try the
-    path and query exactly as they arrived; both describe this one request."""
-    urls = [request.url]
+def called_urls() -> Iterator[str]:
+    """The URL Twilio called, as it wrote it. Werkzeug re-quotes `request.url`, so then also try
+    the path and query exactly as they arrived; both describe this one request. Lazily: nearly
+    every request matches the first."""
+    yield request.url
     if request.query_string:
-        urls.append(f"{request.base_url}?{request.query_string.decode('latin-1')}")
+        yield f"{request.base_url}?{request.query_string.decode('latin-1')}"
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
     if raw:
-        urls.append(f"{request.scheme}://{request.host}{request.script_root}{raw}")
-    return urls
+        yield f"{request.scheme}://{request.host}{request.script_root}{raw}"
+
+
+#: Where the request's Twilio fields are kept once read, for the handlers.
+FIELDS_KEY = "ivr.twilio_fields"
+
+
+def twilio_fields() -> dict[str, str]:
+    """The fields Twilio sent: the form of a POST, the query of a GET."""
+    return (request.form if request.method == "POST" else request.args).to_dict(flat=True)
 
 
 def signature_ok(token: str) -> bool:
@@ -29,9 +39,10 @@ def signature_ok(token: str) -> bool:
     signature = request.headers.get("X-Twilio-Signature", "")
     if not signature:
         return False
-    params = request.form.to_dict(flat=True) if request.method == "POST" else {}
+    fields = request.environ[FIELDS_KEY] = twilio_fields()
+    params = fields if request.method == "POST" else {}
     validator = RequestValidator(token)
-    return any(validator.validate(url, params, signature) for url in dict.fromkeys(called_urls()))
+    return any(validator.validate(url, params, signature) for url in called_urls())
 
 
 def check_signature() -> Response | None:

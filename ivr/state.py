@@ -1,9 +1,12 @@
 """The line being served, swapped whole on reload so a failed reload leaves the last good one."""
 from __future__ import annotations
 
+import gc
 import json
 import logging
+import os
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,19 +19,63 @@ log = logging.getLogger(__name__)
 class LineState:
     """Holds the current renderer. Readers take `self.renderer` once per request."""
 
-    def __init__(self, root: Path, production: bool = False, transfer_log: str | None = None):
+    def __init__(self, root: Path, production: bool = False, transfer_log: str | None = None,
+                 reload_seconds: float = 0):
         self.root = Path(root)
         self.production = production
         self.transfer_log = Path(transfer_log) if transfer_log else None
+        self.reload_seconds = reload_seconds
         self._lock = threading.Lock()
+        self._watcher_pid: int | None = None
+        self._signature = self.content_signature()
         self.renderer = self._load()  # raises FlowError: a broken flow never starts serving
         self.last_resort = self.renderer.render_last_resort()
+        self._settle()
 
     def _load(self) -> Renderer:
         line = load_line(self.root, self.production)
         for warning in line.warnings:
             log.warning("%s", warning)
         return Renderer(line)
+
+    @staticmethod
+    def _settle() -> None:
+        """The loaded line (and the ZIP code table) is hundreds of thousands of objects that live
+        as long as the process: keep the garbage collector from walking them on every full
+        collection, which otherwise stalls a request now and then for 100 ms. Unfreezing first
+        lets a replaced line be collected."""
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+
+    def content_signature(self) -> tuple:
+        """Names, sizes and times of every content file, to notice a saved change."""
+        patterns = ("menus/*.yaml", "locales/*/LC_MESSAGES/messages.po", "locales/*/audio/*", "*/*.csv")
+        found = []
+        for pattern in patterns:
+            for path in self.root.glob(pattern):
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue
+                found.append((str(path), stat.st_mtime_ns, stat.st_size))
+        return tuple(sorted(found))
+
+    def ensure_watching(self) -> None:
+        """Start this process's watcher once (gunicorn forks workers after loading the app)."""
+        if self.reload_seconds <= 0 or self._watcher_pid == os.getpid():
+            return
+        self._watcher_pid = os.getpid()
+        threading.Thread(target=self._watch, name="ivr-content-watcher", daemon=True).start()
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self.reload_seconds)
+            signature = self.content_signature()
+            if signature != self._signature:
+                self._signature = signature
+                log.info("content changed on disk; reloading")
+                self.reload()
 
     def record_transfer(self, record: dict[str, str]) -> None:
         """One JSON line per ended transfer leg, for analytics; holds no phone number."""
@@ -49,5 +96,6 @@ class LineState:
                 return False
             self.renderer = renderer
             self.last_resort = renderer.render_last_resort()
+            self._settle()
             log.info("reloaded the flow from %s", self.root)
             return True

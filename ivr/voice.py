@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, Flask, Response, abort, current_app, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 
 from .model import DIRECTORY
 from .sms import send_quietly
+from .security import FIELDS_KEY, twilio_fields
 from .state import LineState
 
 log = logging.getLogger(__name__)
@@ -24,12 +27,28 @@ def state() -> LineState:
 
 
 def param(name: str) -> str:
-    return request.values.get(name, "")
+    """A field Twilio sent: in the form of a POST, in the query of a GET."""
+    environ = request.environ
+    fields = environ.get(FIELDS_KEY)
+    if fields is None:  # not read yet (the signature check reads them first, and keeps them)
+        fields = environ[FIELDS_KEY] = twilio_fields()
+    return fields.get(name, "")
+
+
+@lru_cache(maxsize=8192)
+def _state_of(query_string: str) -> dict[str, str]:
+    # A call's URLs repeat (node x language x misses), so each is parsed once per worker.
+    return dict(parse_qsl(query_string))
+
+
+def arg(name: str, default: str = "") -> str:
+    """The call's state from the URL's query: lang, m, to, from, path, at."""
+    return _state_of(request.environ.get("QUERY_STRING", "")).get(name, default)
 
 
 def misses() -> int:
     try:
-        return max(0, int(request.args.get("m", "0")))
+        return max(0, int(arg("m", "0")))
     except ValueError:
         return 0
 
@@ -38,7 +57,7 @@ def misses() -> int:
 def incoming():
     """A call comes in."""
     renderer = state().renderer
-    log.info("call %s started", param("CallSid")[-6:] or "?")
+    # No log line per call: the access log counts calls, and this is the hottest webhook.
     return twiml(renderer.render_node(renderer.flow.start, renderer.flow.default_language, 0, param("To")))
 
 
@@ -46,8 +65,8 @@ def incoming():
 def node(node_id: str):
     renderer = state().renderer
     if node_id not in renderer.flow.nodes:
-        return twiml(renderer.render_apology(request.args.get("lang")))
-    return twiml(renderer.render_node(node_id, renderer.language(request.args.get("lang")), misses(),
+        return twiml(renderer.render_apology(arg("lang")))
+    return twiml(renderer.render_node(node_id, renderer.language(arg("lang")), misses(),
                                       param("To")))
 
 
@@ -55,8 +74,8 @@ def node(node_id: str):
 def keypress(node_id: str):
     renderer = state().renderer
     if node_id not in renderer.flow.nodes:
-        return twiml(renderer.render_apology(request.args.get("lang")))
-    lang = renderer.language(request.args.get("lang"))
+        return twiml(renderer.render_apology(arg("lang")))
+    lang = renderer.language(arg("lang"))
     return twiml(renderer.render_input(node_id, lang, misses(), param("Digits").strip(), param("To")))
 
 
@@ -64,30 +83,30 @@ def keypress(node_id: str):
 def dialed(node_id: str):
     renderer = state().renderer
     if node_id not in renderer.flow.nodes:
-        return twiml(renderer.render_apology(request.args.get("lang")))
-    lang = renderer.language(request.args.get("lang"))
+        return twiml(renderer.render_apology(arg("lang")))
+    lang = renderer.language(arg("lang"))
     status = param("DialCallStatus")
     # Only a bridge means the caller talked with someone; `completed` alone may be a declined whisper.
     bridged = param("DialBridged").lower() == "true"
-    log.info("transfer from %s to %s ended: %s (bridged: %s)", node_id, request.args.get("to"), status, bridged)
-    return twiml(renderer.render_dialed(node_id, lang, request.args.get("to", ""), status, bridged,
-                                        param("To"), request.args.get("from", "")))
+    log.info("transfer from %s to %s ended: %s (bridged: %s)", node_id, arg("to"), status, bridged)
+    return twiml(renderer.render_dialed(node_id, lang, arg("to"), status, bridged,
+                                        param("To"), arg("from")))
 
 
 @bp.route("/voice/whisper/<node_id>", methods=METHODS)
 def whisper(node_id: str):
     """The helper's leg, before the bridge: who is calling, press 1 to accept."""
     renderer = state().renderer
-    lang = renderer.language(request.args.get("lang"))
-    return twiml(renderer.render_whisper(node_id, lang, request.args.get("to", ""),
-                                         request.args.get("from", "")))
+    lang = renderer.language(arg("lang"))
+    return twiml(renderer.render_whisper(node_id, lang, arg("to"),
+                                         arg("from")))
 
 
 @bp.route("/voice/whisper-answer", methods=METHODS)
 def whisper_answer():
     renderer = state().renderer
     accepted = renderer.whisper_accepted(param("Digits"))
-    log.info("helper at %s %s the call", request.args.get("to"), "accepted" if accepted else "declined")
+    log.info("helper at %s %s the call", arg("to"), "accepted" if accepted else "declined")
     return twiml(renderer.render_whisper_answer(accepted))
 
 
@@ -98,7 +117,7 @@ STATUS_FIELDS = ("CallStatus", "CallDuration", "Timestamp", "SipResponseCode", "
 @bp.route("/voice/status", methods=METHODS)
 def status():
     """How a transfer's leg ended, recorded without any phone number."""
-    record = {"node": request.args.get("node", ""), "destination": request.args.get("to", "")}
+    record = {"node": arg("node"), "destination": arg("to")}
     record.update({field: param(field) for field in STATUS_FIELDS if param(field)})
     state().record_transfer(record)
     return Response("", 204)
@@ -108,13 +127,13 @@ def status():
 def directory(node_id: str, step: str):
     """The steps of a directory search; what was asked travels in the URL (`path`, `at`)."""
     renderer = state().renderer
-    lang = renderer.language(request.args.get("lang"))
+    lang = renderer.language(arg("lang"))
     node = renderer.flow.nodes.get(node_id)
     if node is None or node.kind != DIRECTORY or renderer.directory is None:
         return twiml(renderer.render_apology(lang))
     search, digits, line_number = renderer.directory, param("Digits").strip(), param("To")
-    path = "".join(c for c in request.args.get("path", "") if c in "123456789")[:4]
-    where = request.args.get("at", "")
+    path = "".join(c for c in arg("path") if c in "123456789")[:4]
+    where = arg("at")
     if step == "zip":
         return twiml(search.zip_input(node, lang, misses(), digits, line_number))
     if step == "offer":
@@ -161,7 +180,7 @@ def handle_error(error: Exception):
         log.exception("error answering %s; the caller hears an apology", request.path)
     renderer = state().renderer
     try:
-        return twiml(renderer.render_apology(request.args.get("lang")))
+        return twiml(renderer.render_apology(arg("lang")))
     except Exception:  # noqa: BLE001 - the caller must still hear something
         log.exception("the apology itself failed; sending the caller to a person")
         return twiml(state().last_resort)
