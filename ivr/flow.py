@@ -7,24 +7,23 @@ state's services.
 from __future__ import annotations
 
 import re
-from collections import deque
 from datetime import date
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable
+from typing import Any
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 import phonenumbers
 
-from . import i18n
-from .hours import DAYS, HolidayCalendar, Hours, parse_week
-from . import flow_directory
+from . import flow_directory, i18n
 from .directory import Directory
+from .flow_checks import back_targets_and_problems, check_chains, check_keys, check_placeholders
+from .hours import DAYS, HolidayCalendar, Hours, parse_week
 from .model import (
-    DIRECTORY, BACK, GLOBAL_ACTIONS, GOODBYE, KEYPAD, LANGUAGE, MENU, MESSAGE, NODE_KINDS, PERSON, TRANSFER,
+    DIRECTORY, GLOBAL_ACTIONS, GOODBYE, KEYPAD, LANGUAGE, MENU, MESSAGE, NODE_KINDS, PERSON, TRANSFER,
     Destination, Flow, GlobalKey, Language, Node, Option, Text, Where, placeholders_of,
 )
 from .source import KeyPath, Problem, Source, load
@@ -32,8 +31,6 @@ from .speech import Speech, build_speech
 
 #: Phrases the engine speaks itself; every line must word them.
 REQUIRED_PHRASES = ("not_an_option", "error", "not_connected", "trying_next", "closed", "opens")
-#: Phrases with a value filled in at call time, not a destination's number.
-DYNAMIC_PLACEHOLDERS = {"opens": frozenset({"opens"})}
 STATUSES = ("firm", "verify", "configure", "placeholder")
 # The fictional range North American numbers reserve for examples: never a real line.
 PLACEHOLDER_NUMBER = re.compile(r"^\+1\d{3}55501\d\d$")
@@ -390,141 +387,6 @@ def _build_line(builder: _Builder, root: Path) -> dict[str, Any] | None:
                 all_languages=languages, src=src)
 
 
-def _check_graph(builder: _Builder, info: dict[str, Any]) -> dict[str, str]:
-    """Phase two: every reference resolves, every node is reached and can reach a person or goodbye.
-
-    Returns the back-key target of every menu and message.
-    """
-    nodes, src = builder.nodes, info["src"]
-    problems = builder.problems
-    problems_before = len(problems)
-
-    def unknown(where: Where, what: str, ref: str) -> None:
-        problems.append(Problem(where.file, where.line, where.path, f"{what} unknown node '{ref}'"))
-
-    for field_name in ("start", "person", "goodbye"):
-        ref = info[field_name]
-        if ref is not None and ref not in nodes:
-            builder.fail(src, ("line", field_name), f"is an unknown node '{ref}'")
-    person = nodes.get(info["person"] or "")
-    if person and person.kind != TRANSFER:
-        builder.fail(src, ("line", "person"), f"'{person.id}' must be a transfer node")
-    for node in nodes.values():
-        for option in node.options.values():
-            if option.goto not in nodes:
-                unknown(Where(option.where.file, option.where.line, option.where.path + ".goto"),
-                        "goes to", option.goto)
-        if node.next and node.next not in nodes:
-            unknown(node.where, "next is", node.next)
-        if node.back and node.back not in nodes:
-            unknown(node.where, "back is", node.back)
-        if node.kind == TRANSFER and node.to and node.to not in builder.destinations:
-            problems.append(Problem(node.where.file, node.where.line, node.where.path + ".to",
-                                    f"connects to unknown destination '{node.to}'"))
-        for code in node.languages:
-            if code not in info["all_languages"]:
-                problems.append(Problem(node.where.file, node.where.line, node.where.path + ".languages",
-                                        f"'{code}' is not one of the line's languages"))
-    # Reachable: from the start by the flow's own keys, plus what the keys of every menu reach.
-    always = [n for n in (info["person"], info["goodbye"]) if n in nodes]
-    parents: dict[str, str] = {}
-    seen = set()
-    queue = deque(n for n in [info["start"], *always] if n in nodes)
-    while queue:
-        current = queue.popleft()
-        if current in seen:
-            continue
-        seen.add(current)
-        for target in nodes[current].targets:
-            if target in nodes and target not in seen:
-                parents.setdefault(target, current)
-                queue.append(target)
-    for node in nodes.values():
-        if node.id not in seen:
-            problems.append(Problem(node.where.file, node.where.line, node.where.path,
-                                    "nothing leads to this node"))
-    back = _back_targets(nodes, parents)
-    if len(problems) > problems_before:
-        return back  # with references broken, dead ends would only echo them
-    # Dead ends: follow the flow's own keys (and the back key, if the line has one) backwards
-    # from every person and goodbye. The person key is left out on purpose: a caller should be
-    # able to find their way without it.
-    has_back = any(k.action == BACK for k in info["keys"].values())
-    leads_to: dict[str, set[str]] = {n: set() for n in nodes}
-    for node in nodes.values():
-        for target in node.targets + ((back[node.id],) if has_back else ()):
-            if target in leads_to:
-                leads_to[target].add(node.id)
-    # A directory search ends with places to call, and offers a person when it finds none.
-    ending = deque(n.id for n in nodes.values() if n.kind in (TRANSFER, GOODBYE, DIRECTORY))
-    can_end = set()
-    while ending:
-        current = ending.popleft()
-        if current not in can_end:
-            can_end.add(current)
-            ending.extend(leads_to[current])
-    for node in nodes.values():
-        if node.id not in can_end:
-            problems.append(Problem(node.where.file, node.where.line, node.where.path,
-                                    "dead end: no path from here reaches a person or a goodbye"))
-    return back
-
-
-def _back_targets(nodes: dict[str, Node], parents: dict[str, str]) -> dict[str, str]:
-    """Back goes to the nearest menu above, as the caller first came down the tree."""
-    back: dict[str, str] = {}
-    for node in nodes.values():
-        if node.back:
-            back[node.id] = node.back if node.back in nodes else node.id
-            continue
-        up = parents.get(node.id)
-        while up and nodes[up].kind not in (MENU, LANGUAGE):
-            up = parents.get(up)
-        back[node.id] = up or node.id
-    return back
-
-
-def _check_chains(builder: _Builder, codes: set[str]) -> None:
-    """Each destination's `next` exists, and no chain comes back to a destination it has tried;
-    the languages its helpers speak are the line's."""
-    dests = builder.destinations
-    for dest in dests.values():
-        for code in dest.languages:
-            if code not in codes:
-                builder.problems.append(Problem(dest.where.file, dest.where.line, dest.where.path + ".languages",
-                                                f"'{code}' is not one of the line's languages"))
-        seen, current = [dest.id], dest
-        while current.next:
-            if current.next not in dests:
-                builder.problems.append(Problem(current.where.file, current.where.line,
-                                                current.where.path + ".next",
-                                                f"is an unknown destination '{current.next}'"))
-                break
-            if current.next in seen:
-                builder.problems.append(Problem(dest.where.file, dest.where.line, dest.where.path + ".next",
-                                                "the fallback chain loops: " + " -> ".join(seen + [current.next])))
-                break
-            seen.append(current.next)
-            current = dests[current.next]
-
-
-def _check_placeholders(builder: _Builder, texts: Iterable[Text]) -> None:
-    for text in texts:
-        allowed = set(builder.destinations) | DYNAMIC_PLACEHOLDERS.get(text.where.path.split(".")[-1], set())
-        for name in sorted(text.placeholders - allowed):
-            builder.problems.append(Problem(text.where.file, text.where.line, text.where.path,
-                                            f"{{{name}}} is not a destination"))
-
-
-def _check_keys(builder: _Builder, info: dict[str, Any]) -> None:
-    for node in builder.nodes.values():
-        for key, option in node.options.items():
-            if key in info["keys"]:
-                action = info["keys"][key].action
-                builder.problems.append(Problem(option.where.file, option.where.line, option.where.path,
-                                                f"key {key} is already the '{action}' key in every menu"))
-
-
 def menu_files(root: Path) -> list[Path]:
     return sorted((root / "menus").glob("*.yaml"))
 
@@ -544,9 +406,9 @@ def check(root: Path, production: bool = False) -> tuple[Line | None, list[Probl
     info = _build_line(builder, root)
     if info is None:
         return None, builder.problems
-    back = _check_graph(builder, info)
-    _check_keys(builder, info)
-    _check_chains(builder, set(info["all_languages"]))
+    back = back_targets_and_problems(builder, info)
+    check_keys(builder, info)
+    check_chains(builder, set(info["all_languages"]))
     nodes = {nid: replace(n, back=back.get(nid)) for nid, n in builder.nodes.items()}
     flow = Flow(
         name=info["name"], start=info["start"], person=info["person"], goodbye=info["goodbye"],
@@ -558,7 +420,7 @@ def check(root: Path, production: bool = False) -> tuple[Line | None, list[Probl
         calendar=info["calendar"], whisper=info["whisper"], directory=info["directory"],
     )
     texts = [text for _, text in flow.texts()]
-    _check_placeholders(builder, texts)
+    check_placeholders(builder, texts)
     directory, directory_problems = flow_directory.check_directory(flow, root, production)
     builder.problems.extend(directory_problems)
     if production:

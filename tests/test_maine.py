@@ -12,7 +12,7 @@ from conftest import REPO, TOKEN, Call, maine_copy
 from ivr import create_app
 from ivr.cli import main as cli
 from ivr.flow import check
-from ivr.model import MENU, TRANSFER
+from ivr.model import MENU
 from ivr.transcript import transcript
 
 LANGUAGES = {  # code: (key, Twilio language, voice)

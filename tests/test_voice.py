@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import TOKEN, Call, Twiml
+from conftest import TOKEN, Call
 from ivr import create_app
 from ivr.simulate import SIMULATED_CALLER
 
