@@ -45,7 +45,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     state = LineState(Path(app.config["CONTENT_ROOT"]), bool(app.config["PRODUCTION"]),
                       app.config["TRANSFER_LOG"] or None, float(app.config["RELOAD_SECONDS"]))
     app.extensions["ivr"] = state
-    app.before_request(state.ensure_watching)
     # Twilio's HTTP client logs each API request at INFO, numbers included: keep it quieter.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     account = os.environ.get("TWILIO_ACCOUNT_SID", "")

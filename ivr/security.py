@@ -47,12 +47,14 @@ def signature_ok(token: str) -> bool:
 
 def check_signature() -> Response | None:
     """before_request hook for /voice: 403 unless signed (or in the explicit development mode)."""
-    if not (request.path == "/voice" or request.path.startswith("/voice/")):
+    path = request.path
+    if not (path == "/voice" or path.startswith("/voice/")):
         return None
-    if current_app.config["INSECURE_DEV_MODE"]:
+    config = current_app.config
+    if config["INSECURE_DEV_MODE"]:
         log.warning(DEV_MODE_WARNING)
         return None
-    token = current_app.config.get("TWILIO_AUTH_TOKEN")
+    token = config.get("TWILIO_AUTH_TOKEN")
     if not token:
         log.error("refusing a call: TWILIO_AUTH_TOKEN is not set (set it, or start the local "
                   "development mode that says it is unprotected)")
@@ -60,7 +62,7 @@ def check_signature() -> Response | None:
                         mimetype="text/plain")
     if not signature_ok(token):
         log.warning("rejected a /voice request with a missing or wrong X-Twilio-Signature (path %s)",
-                    request.path)
+                    path)
         return Response("Forbidden: missing or invalid X-Twilio-Signature.\n", 403, mimetype="text/plain")
     return None
 

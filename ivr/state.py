@@ -26,11 +26,15 @@ class LineState:
         self.transfer_log = Path(transfer_log) if transfer_log else None
         self.reload_seconds = reload_seconds
         self._lock = threading.Lock()
-        self._watcher_pid: int | None = None
         self._signature = self.content_signature()
         self.renderer = self._load()  # raises FlowError: a broken flow never starts serving
         self.last_resort = self.renderer.render_last_resort()
         self._settle()
+        if reload_seconds > 0:
+            self._start_watcher()
+            # Threads do not survive a fork: gunicorn's workers, forked from a preloading master,
+            # each start their own (at no cost to requests).
+            os.register_at_fork(after_in_child=self._start_watcher)
 
     def _load(self) -> Renderer:
         line = load_line(self.root, self.production)
@@ -61,11 +65,7 @@ class LineState:
                 found.append((str(path), stat.st_mtime_ns, stat.st_size))
         return tuple(sorted(found))
 
-    def ensure_watching(self) -> None:
-        """Start this process's watcher once (gunicorn forks workers after loading the app)."""
-        if self.reload_seconds <= 0 or self._watcher_pid == os.getpid():
-            return
-        self._watcher_pid = os.getpid()
+    def _start_watcher(self) -> None:
         threading.Thread(target=self._watch, name="ivr-content-watcher", daemon=True).start()
 
     def _watch(self) -> None:

@@ -42,7 +42,7 @@ def test_the_watcher_reloads_a_saved_change(tmp_path, demo_root):
     shutil.copytree(demo_root, root)
     app = create_app({"CONTENT_ROOT": str(root), "TWILIO_AUTH_TOKEN": TOKEN, "RELOAD_SECONDS": 0.1})
     call = Call(app.test_client())
-    assert call.choose_language("2").says()[0] == "Menú principal."  # the first request starts the watcher
+    assert call.choose_language("2").says()[0] == "Menú principal."
     po = root / "locales/es/LC_MESSAGES/messages.po"
     po.write_text(po.read_text().replace('msgstr "Menú principal."', 'msgstr "Menú de inicio."'))
     assert wait_until(lambda: call.choose_language("2").says()[0] == "Menú de inicio.")
