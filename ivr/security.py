@@ -1,6 +1,7 @@
 """Only Twilio may drive the line: every /voice request must carry a valid X-Twilio-Signature."""
 from __future__ import annotations
 
+import hmac
 import logging
 from typing import Iterator
 
@@ -42,7 +43,15 @@ def signature_ok(token: str) -> bool:
     fields = request.environ[FIELDS_KEY] = twilio_fields()
     params = fields if request.method == "POST" else {}
     validator = RequestValidator(token)
-    return any(validator.validate(url, params, signature) for url in called_urls())
+    for url in called_urls():
+        # Twilio signs the URL it called, so the one signature over that exact URL nearly always
+        # matches; the library's full check (which also tries the URL with and without its port,
+        # two signatures every time) settles the rest. Same requests accepted, half the work.
+        if hmac.compare_digest(validator.compute_signature(url, params), signature):
+            return True
+        if validator.validate(url, params, signature):
+            return True
+    return False
 
 
 def check_signature() -> Response | None:
