@@ -7,8 +7,8 @@
                                              under load: no request dropped mid-answer
 
 `--demonstrate-failure` runs the same check on a setup known to be wrong (reload: workers that
-re-read the broken file at start; signals: SIGQUIT, gunicorn's quick shutdown, instead of
-SIGTERM), to show that the check can fail.
+re-read the broken file at start; signals: no graceful timeout, so gunicorn kills its workers
+at once), to show that the check can fail.
 """
 from __future__ import annotations
 
@@ -120,11 +120,13 @@ def check_reload(demonstrate_failure: bool) -> bool:
 def check_signals(demonstrate_failure: bool) -> bool:
     """SIGHUP, then SIGTERM, under load. Every request a worker began must end with an answer
     (recorded by gunicorn's pre/post_request hooks); the clients must see no broken answer."""
-    stop_signal = signal.SIGQUIT if demonstrate_failure else signal.SIGTERM
+    stop_signal = signal.SIGTERM
     with tempfile.TemporaryDirectory() as tmp:
         record = Path(tmp) / "requests.log"
         env = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_CONTENT_ROOT": str(REPO), "IVR_PROBE_FILE": str(record)}
         config = ["--config", str(REPO / "bench" / "gunicorn_probe.py")]
+        if demonstrate_failure:  # the wrong setup: workers killed at once instead of finishing
+            config += ["--graceful-timeout", "0"]
         with gunicorn("app:app", env, config) as (proc, port):
             with Load(port, clients=16) as load:
                 time.sleep(2)

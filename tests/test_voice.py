@@ -273,3 +273,14 @@ def test_any_signed_request_gets_200_and_twiml(client, kind, node, lang, digits,
     answer = call.post(url, Digits=digits, DialCallStatus=status)
     assert answer.root.tag == "Response"
     assert answer.says() or answer.find("Dial") is not None or answer.find("Redirect") is not None
+
+
+def test_signature_over_the_url_with_its_default_port_is_accepted(client):
+    # Twilio has signed URLs both with and without the port; both must keep working.
+    from twilio.request_validator import RequestValidator
+    signature = RequestValidator(TOKEN).compute_signature("http://localhost:80/voice", {"CallSid": "CA1"})
+    response = client.post("/voice", data={"CallSid": "CA1"}, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+    forged = RequestValidator("another-token").compute_signature("http://localhost:80/voice", {"CallSid": "CA1"})
+    assert client.post("/voice", data={"CallSid": "CA1"},
+                       headers={"X-Twilio-Signature": forged}).status_code == 403
