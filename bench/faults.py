@@ -127,6 +127,7 @@ def check_signals(demonstrate_failure: bool) -> bool:
         config = ["--config", str(REPO / "bench" / "gunicorn_probe.py")]
         if demonstrate_failure:  # the wrong setup: workers killed at once instead of finishing
             config += ["--graceful-timeout", "0"]
+            env["IVR_PROBE_DELAY"] = "0.05"  # and requests slow enough to be caught mid-answer
         with gunicorn("app:app", env, config) as (proc, port):
             with Load(port, clients=16) as load:
                 time.sleep(2)

@@ -8,6 +8,8 @@ _SETTINGS = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 exec(compile(_SETTINGS.read_text(), str(_SETTINGS), "exec"))  # the line's own settings, unchanged
 
 _RECORD = os.environ["IVR_PROBE_FILE"]
+# Only for showing the check can fail: slow requests, so a worker killed at once is mid-answer.
+_DELAY = float(os.environ.get("IVR_PROBE_DELAY", "0"))
 _NUMBERS = itertools.count()
 
 
@@ -23,6 +25,9 @@ def _note(word: str, number: int) -> None:
 def pre_request(worker, req):
     req.probe_number = next(_NUMBERS)
     _note("begin", req.probe_number)
+    if _DELAY:
+        import time
+        time.sleep(_DELAY)
 
 
 def post_request(worker, req, environ, resp):
