@@ -51,6 +51,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     token = app.config["TWILIO_AUTH_TOKEN"]
     app.extensions["ivr_sms"] = app.config.get("SMS_SENDER") or (
         TwilioSms(account, token) if account and token else NoSms())
+    # Werkzeug answers "//" in a path with a 308 redirect; Twilio must always get TwiML instead,
+    # so such a URL is simply unknown, and unknown /voice URLs answer an apology and a menu.
+    app.url_map.merge_slashes = False
     security.init_app(app)
     voice.init_app(app)
     return app

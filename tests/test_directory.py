@@ -321,3 +321,19 @@ def test_kinds_are_taken_from_taxonomy_codes(tmp_path):
     directory, problems = load_directory(write_hsds(tmp_path / "export", 25), "ME")
     assert problems == [] and directory.kinds == frozenset(KINDS)
     assert all(len(directory.near_zip(kind, "04101")) == 3 for kind in KINDS)
+
+
+@settings(max_examples=120, deadline=None)
+@given(node=st.sampled_from(["find_naloxone", "find_testing", "main", "nope", ""]),
+       step=st.sampled_from(["zip", "offer", "area", "area-key", "results", "after", "other"]),
+       digits=st.text(alphabet="0123456789*#x", max_size=7),
+       path=st.text(alphabet="0123456789a", max_size=5),
+       at=st.one_of(st.sampled_from(["z04101", "z03301", "cYork", "cNowhere", "z", ""]), st.text(max_size=6)),
+       lang=st.sampled_from(["en", "ar", "xx"]))
+def test_any_signed_directory_step_gets_twiml(node, step, digits, path, at, lang):
+    from urllib.parse import urlencode
+    call = maine_call(FakeSms())
+    url = f"/voice/dir/{node}/{step}?" + urlencode({"lang": lang, "path": path, "at": at, "m": "1"})
+    answer = call.post(url, Digits=digits)
+    assert answer.root.tag == "Response"
+    assert answer.says() or answer.find("Dial") is not None or answer.find("Redirect") is not None

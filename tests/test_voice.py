@@ -225,6 +225,12 @@ def test_unknown_url_under_voice_still_answers_twiml(call):
     assert call.post("/voice/nothing/here").says()[0].startswith("Sorry, something went wrong")
 
 
+@pytest.mark.parametrize("path", ["/voice/node//0?lang=en", "/voice/node/%2F0?lang=en", "/voice//node/main"])
+def test_doubled_slashes_answer_twiml_not_a_redirect(call, path):
+    # Found by the property test below: Werkzeug would answer these with a 308.
+    assert call.post(path).says()[0].startswith("Sorry, something went wrong")
+
+
 def test_exception_inside_the_app_still_answers_and_logs_no_caller_number(app, call, monkeypatch, caplog):
     renderer = app.extensions["ivr"].renderer
 
