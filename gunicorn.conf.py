@@ -6,3 +6,4 @@ preload_app = True
 workers = 2
 # On SIGTERM or SIGHUP a worker finishes the request in hand before it exits.
 graceful_timeout = 30
+

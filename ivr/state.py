@@ -29,7 +29,12 @@ class LineState:
         self._signature = self.content_signature()
         self.renderer = self._load()  # raises FlowError: a broken flow never starts serving
         self.last_resort = self.renderer.render_last_resort()
-        self._settle()
+        # The loaded line (and the ZIP code table) is hundreds of thousands of objects that live
+        # as long as the process. Frozen, the garbage collector stops walking them on every full
+        # collection, which otherwise stalls a request now and then for about 100 ms, and forked
+        # workers keep sharing their pages with the master. (Freezing is cheap; a collection
+        # first would cost every start the time of a full walk.)
+        gc.freeze()
         if reload_seconds > 0:
             self._start_watcher()
             # Threads do not survive a fork: gunicorn's workers, forked from a preloading master,
@@ -44,10 +49,7 @@ class LineState:
 
     @staticmethod
     def _settle() -> None:
-        """The loaded line (and the ZIP code table) is hundreds of thousands of objects that live
-        as long as the process: keep the garbage collector from walking them on every full
-        collection, which otherwise stalls a request now and then for 100 ms. Unfreezing first
-        lets a replaced line be collected."""
+        """After a reload: let the replaced line be collected, then freeze the new one."""
         gc.unfreeze()
         gc.collect()
         gc.freeze()

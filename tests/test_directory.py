@@ -1,6 +1,7 @@
 """Finding services near the caller: ZIP code or county, the three nearest, a text by consent."""
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -323,6 +324,12 @@ def test_kinds_are_taken_from_taxonomy_codes(tmp_path):
     assert all(len(directory.near_zip(kind, "04101")) == 3 for kind in KINDS)
 
 
+@functools.lru_cache(maxsize=1)
+def shared_maine_app():
+    """One app for the property test's many examples (each signed request is independent)."""
+    return create_app({"CONTENT_ROOT": str(REPO), "TWILIO_AUTH_TOKEN": TOKEN, "SMS_SENDER": FakeSms()})
+
+
 @settings(max_examples=120, deadline=None)
 @given(node=st.sampled_from(["find_naloxone", "find_testing", "main", "nope", ""]),
        step=st.sampled_from(["zip", "offer", "area", "area-key", "results", "after", "other"]),
@@ -332,7 +339,7 @@ def test_kinds_are_taken_from_taxonomy_codes(tmp_path):
        lang=st.sampled_from(["en", "ar", "xx"]))
 def test_any_signed_directory_step_gets_twiml(node, step, digits, path, at, lang):
     from urllib.parse import urlencode
-    call = maine_call(FakeSms())
+    call = Call(shared_maine_app().test_client())
     url = f"/voice/dir/{node}/{step}?" + urlencode({"lang": lang, "path": path, "at": at, "m": "1"})
     answer = call.post(url, Digits=digits)
     assert answer.root.tag == "Response"
