@@ -123,11 +123,11 @@ def check_signals(demonstrate_failure: bool) -> bool:
     stop_signal = signal.SIGTERM
     with tempfile.TemporaryDirectory() as tmp:
         record = Path(tmp) / "requests.log"
-        env = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_CONTENT_ROOT": str(REPO), "IVR_PROBE_FILE": str(record)}
+        env = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_CONTENT_ROOT": str(REPO), "BENCH_PROBE_FILE": str(record)}
         config = ["--config", str(REPO / "bench" / "gunicorn_probe.py")]
         if demonstrate_failure:  # the wrong setup: workers killed at once instead of finishing
             config += ["--graceful-timeout", "0"]
-            env["IVR_PROBE_DELAY"] = "0.05"  # and requests slow enough to be caught mid-answer
+            env["BENCH_PROBE_DELAY"] = "0.05"  # and requests slow enough to be caught mid-answer
         with gunicorn("app:app", env, config) as (proc, port):
             with Load(port, clients=16) as load:
                 time.sleep(2)

@@ -3,7 +3,7 @@
 bare:   a Flask route answering a constant TwiML document of the line's size.
 signed: the same after parsing the form and checking X-Twilio-Signature with the twilio library,
         the work any correct webhook must do.
-`IVR_FLOOR_BODY` is the file holding the document; `TWILIO_AUTH_TOKEN` the token.
+`BENCH_FLOOR_BODY` is the file holding the document; `TWILIO_AUTH_TOKEN` the token.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import Flask, Response, abort, request
 from twilio.request_validator import RequestValidator
 
-BODY = Path(os.environ["IVR_FLOOR_BODY"]).read_bytes()
+BODY = Path(os.environ["BENCH_FLOOR_BODY"]).read_bytes()
 TOKEN = os.environ["TWILIO_AUTH_TOKEN"]
 
 bare = Flask("bare")

@@ -7,9 +7,9 @@ from pathlib import Path
 _SETTINGS = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 exec(compile(_SETTINGS.read_text(), str(_SETTINGS), "exec"))  # the line's own settings, unchanged
 
-_RECORD = os.environ["IVR_PROBE_FILE"]
+_RECORD = os.environ["BENCH_PROBE_FILE"]
 # Only for showing the check can fail: slow requests, so a worker killed at once is mid-answer.
-_DELAY = float(os.environ.get("IVR_PROBE_DELAY", "0"))
+_DELAY = float(os.environ.get("BENCH_PROBE_DELAY", "0"))
 _NUMBERS = itertools.count()
 
 

@@ -42,7 +42,7 @@ def measure(seconds: int = 5, rounds: int = 3) -> dict[str, dict[str, Figures]]:
                     app, server_env = "app:app", env
                     if name != "line":
                         app = f"floors:{name}"
-                        server_env = {**env, "IVR_FLOOR_BODY": str(Path(tmp) / f"{step}.xml"),
+                        server_env = {**env, "BENCH_FLOOR_BODY": str(Path(tmp) / f"{step}.xml"),
                                       "PYTHONPATH": str(REPO / "bench")}
                     with gunicorn(app, server_env) as (_proc, port):
                         runs[step][name].append(wrk(port, path, {**CALL, **fields}, seconds, CONNECTIONS))

@@ -10,10 +10,13 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import security, voice
+from .served import LineHolder
+from .settings import Settings
 from .sms import NoSms, TwilioSms
-from .state import LineState
+from .transfer_log import TransferLog
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
 
 
 def default_content_root() -> Path:
@@ -22,35 +25,24 @@ def default_content_root() -> Path:
     return cwd if (cwd / "menus").is_dir() else PACKAGE_ROOT
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app. Raises FlowError (with every problem) if the content is broken."""
+def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Flask:
+    """Build the app from the environment and `config`. Only configures: no threads, no logging
+    set-up, no process-wide state (see `ivr.runtime`). Raises SettingsError for a bad setting and
+    FlowError (with every problem) if the content is broken."""
+    settings = Settings.load(os.environ if environ is None else environ, config)
     app = Flask(__name__)
-    app.config.from_mapping(
-        CONTENT_ROOT=str(default_content_root()),
-        TWILIO_AUTH_TOKEN=os.environ.get("TWILIO_AUTH_TOKEN", ""),
-        INSECURE_DEV_MODE=False,  # IVR_INSECURE_DEV_MODE=1: skip signature checks, loudly
-        PROXY_FIX=False,  # IVR_PROXY_FIX=1 behind a reverse proxy that sets X-Forwarded-*
-        PRODUCTION=False,  # IVR_PRODUCTION=1: placeholder numbers stop the line from starting
-        TRANSFER_LOG="",  # IVR_TRANSFER_LOG=/path/transfers.jsonl: how each transfer ended
-        RELOAD_SECONDS=0,  # IVR_RELOAD_SECONDS=5: reload the content when a file changes
-    )
-    app.config.from_prefixed_env("IVR")
-    if config:
-        app.config.update(config)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if app.config["PROXY_FIX"]:
+    app.config.from_mapping({k: v for k, v in (config or {}).items() if k.isupper()})
+    app.extensions["ivr.settings"] = settings
+    if settings.proxy_fix:
         # Twilio signs the public https URL; behind a proxy Flask must see that URL, not the inner one.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
-    state = LineState(Path(app.config["CONTENT_ROOT"]), bool(app.config["PRODUCTION"]),
-                      app.config["TRANSFER_LOG"] or None, float(app.config["RELOAD_SECONDS"]))
-    app.extensions["ivr"] = state
-    # Twilio's HTTP client logs each API request at INFO, numbers included: keep it quieter.
-    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
-    account = os.environ.get("TWILIO_ACCOUNT_SID", "")
-    token = app.config["TWILIO_AUTH_TOKEN"]
-    app.extensions["ivr_sms"] = app.config.get("SMS_SENDER") or (
-        TwilioSms(account, token) if account and token else NoSms())
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)  # type: ignore[method-assign]
+    app.extensions["ivr"] = LineHolder(settings.content_root or default_content_root(), settings.production)
+    app.extensions["ivr.transfers"] = TransferLog(settings.transfer_log)
+    sender = (config or {}).get("SMS_SENDER")
+    if sender is None:
+        sender = (TwilioSms(settings.account_sid, settings.auth_token)
+                  if settings.account_sid and settings.auth_token else NoSms())
+    app.extensions["ivr.sms"] = sender
     # Werkzeug answers "//" in a path with a 308 redirect; Twilio must always get TwiML instead,
     # so such a URL is simply unknown, and unknown /voice URLs answer an apology and a menu.
     app.url_map.merge_slashes = False

@@ -11,9 +11,11 @@ from pathlib import Path
 import click
 from flask.cli import FlaskGroup
 
-from . import create_app, default_content_root
+from . import create_app, default_content_root, schema
 from .directory import OPTIONAL_FILES, REQUIRED_FILES, SAMPLE_MARKER, load_directory
 from .flow import check, load_line
+from .kinds import KINDS
+from .navigator import Navigator
 from .transcript import audio_script, transcript
 from .simulate import DIAL_OUTCOMES, Simulator, scripted
 
@@ -74,14 +76,26 @@ def transcript_command(root: Path | None, lang: str | None, write_all: bool) -> 
     if write_all:
         folder = Path(line.flow.root) / "content" / "transcripts"
         folder.mkdir(parents=True, exist_ok=True)
+        nav = Navigator(line, KINDS)
         for code in line.flow.languages:
-            (folder / f"{code}.md").write_text(transcript(line, code), encoding="utf-8")
+            (folder / f"{code}.md").write_text(transcript(nav, code), encoding="utf-8")
             click.echo(f"wrote {folder / (code + '.md')}")
         return
     if not lang:
         raise click.UsageError("name a language, or use --all")
     _language(line, lang)
-    click.echo(transcript(line, lang), nl=False)
+    click.echo(transcript(Navigator(line, KINDS), lang), nl=False)
+
+
+@main.command("schema", with_appcontext=False)
+@root_option
+def schema_command(root: Path | None) -> None:
+    """Regenerate menus/schema.json (what editors check menu files with) from the node kinds."""
+    path = (root or default_content_root()) / "menus" / "schema.json"
+    if not path.exists():
+        raise click.ClickException(f"{path} does not exist")
+    changed = schema.write(path)
+    click.echo(f"{'updated' if changed else 'already up to date:'} {path}")
 
 
 @main.command("audio-script", with_appcontext=False)
@@ -119,10 +133,10 @@ def directory_import(root: Path | None, source: Path, dry_run: bool) -> None:
     Every bad row is reported as file:row: message. Nothing is copied unless every row is good.
     """
     line = _load(root)
-    config = line.flow.directory
-    if config is None:
+    settings = line.flow.directory
+    if settings is None:
         raise click.ClickException("this line has no 'directory' section in menus/ (folder, state, areas)")
-    directory, problems = load_directory(source, config.state)
+    directory, problems = load_directory(source, settings.us_state)
     for problem in problems:
         click.echo(f"{problem.file}:{problem.line}: {problem.message}", err=True)
     if problems or directory is None:
@@ -133,7 +147,7 @@ def directory_import(root: Path | None, source: Path, dry_run: bool) -> None:
     if dry_run:
         click.echo(f"OK: {len(directory.places)} services at locations ({summary}); nothing copied (--dry-run)")
         return
-    target = Path(line.flow.root) / config.folder
+    target = Path(line.flow.root) / settings.folder
     target.mkdir(parents=True, exist_ok=True)
     for old in [*target.glob("*.csv"), target / SAMPLE_MARKER]:
         old.unlink(missing_ok=True)

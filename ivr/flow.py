@@ -1,390 +1,24 @@
-"""Load the call flow from YAML in two phases: build every piece, then link and check the whole.
+"""Load a line from its content folder in two phases: build every piece (`ivr.build`), then link
+and check the whole (`ivr.checks`), then work out what every prompt sounds like (`ivr.speech`).
 
 Every problem is collected, not just the first, each as `file:line key.path: message`, so the
-person editing the menus fixes them all in one pass. Nothing here knows about Flask or any one
-state's services.
+person editing the menus fixes them all in one pass. Nothing here knows about Flask, TwiML or any
+one state's services.
 """
 from __future__ import annotations
 
-import re
-from datetime import date
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import holidays
-import phonenumbers
-
-from . import flow_directory, i18n
-from .directory import Directory
-from .flow_checks import back_targets_and_problems, check_chains, check_keys, check_placeholders
-from .hours import DAYS, HolidayCalendar, Hours, parse_week
-from .model import (
-    DIRECTORY, GLOBAL_ACTIONS, GOODBYE, KEYPAD, LANGUAGE, MENU, MESSAGE, NODE_KINDS, PERSON, TRANSFER,
-    Destination, Flow, GlobalKey, Language, Node, Option, Text, Where, placeholders_of,
-)
-from .source import KeyPath, Problem, Source, load
-from .speech import Speech, build_speech
-
-#: Phrases the engine speaks itself; every line must word them.
-REQUIRED_PHRASES = ("not_an_option", "error", "not_connected", "trying_next", "closed", "opens")
-STATUSES = ("firm", "verify", "configure", "placeholder")
-# The fictional range North American numbers reserve for examples: never a real line.
-PLACEHOLDER_NUMBER = re.compile(r"^\+1\d{3}55501\d\d$")
-DESTINATION_FIELDS = {"name", "number", "call", "source", "status", "next", "hours", "closed_on",
-                      "languages", "caller_id", "whisper"}
-NODE_FIELDS = {
-    MENU: {"type", "say", "options", "timeout", "back", "patient"},
-    MESSAGE: {"type", "say", "next", "languages", "back"},
-    LANGUAGE: {"type", "say", "next"},
-    TRANSFER: {"type", "say", "to"},
-    GOODBYE: {"type", "say"},
-    DIRECTORY: {"type", "say", "kind", "back"},
-}
-
-
-class FlowError(Exception):
-    """The flow cannot be served; `problems` says every reason, located."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
-
-
-@dataclass(frozen=True)
-class Line:
-    """A loaded line: the flow graph and everything it says, ready to render."""
-
-    flow: Flow
-    speech: Speech
-    warnings: tuple[Problem, ...] = ()
-    directory: Directory | None = None
-
-
-class _Builder:
-    """Phase one: turn each file's data into model objects, noting problems as it goes."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-        self.line_section: tuple[Source, dict] | None = None
-        self.nodes: dict[str, Node] = {}
-        self.destinations: dict[str, Destination] = {}
-
-    def fail(self, src: Source, path: KeyPath, message: str) -> None:
-        self.problems.append(src.problem(path, message))
-
-    def where(self, src: Source, path: KeyPath) -> Where:
-        return Where(src.file, src.line(path), ".".join(path))
-
-    def text(self, src: Source, path: KeyPath, value: Any) -> Text | None:
-        if not isinstance(value, str) or not value.strip():
-            self.fail(src, path, "must be some text to say")
-            return None
-        if "{" in value and not placeholders_of(value) and "{}" not in value:
-            self.fail(src, path, "has a '{' or '}' that is not a {destination} placeholder")
-        return Text(" ".join(value.split()), self.where(src, path))
-
-    def texts(self, src: Source, path: KeyPath, value: Any) -> tuple[Text, ...]:
-        items = value if isinstance(value, list) else [value]
-        found = [self.text(src, path + ((str(i),) if isinstance(value, list) else ()), item)
-                 for i, item in enumerate(items)]
-        return tuple(t for t in found if t)
-
-    def mapping(self, src: Source, path: KeyPath, value: Any) -> dict:
-        if not isinstance(value, dict):
-            self.fail(src, path, "must be a mapping of names to values")
-            return {}
-        return value
-
-    def add_file(self, src: Source) -> None:
-        data = self.mapping(src, (), src.data)
-        for section, value in data.items():
-            if section == "line":
-                if self.line_section:
-                    self.fail(src, ("line",),
-                              f"a second 'line' section (the first is in {self.line_section[0].file})")
-                else:
-                    self.line_section = (src, self.mapping(src, ("line",), value))
-            elif section == "nodes":
-                for node_id, spec in self.mapping(src, ("nodes",), value).items():
-                    self.add_node(src, ("nodes", node_id), node_id, spec)
-            elif section == "destinations":
-                for dest_id, spec in self.mapping(src, ("destinations",), value).items():
-                    self.add_destination(src, ("destinations", dest_id), dest_id, spec)
-            else:
-                self.fail(src, (section,), "unknown section (expected line, nodes or destinations)")
-
-    def add_node(self, src: Source, path: KeyPath, node_id: str, spec: Any) -> None:
-        spec = self.mapping(src, path, spec)
-        if node_id in self.nodes:
-            self.fail(src, path, f"node '{node_id}' is defined twice (also at {self.nodes[node_id].where})")
-            return
-        kind = spec.get("type")
-        if kind not in NODE_KINDS:
-            self.fail(src, path + ("type",), f"type must be one of {', '.join(NODE_KINDS)}, not {kind!r}")
-            return
-        for unknown in sorted(set(spec) - NODE_FIELDS[kind]):
-            self.fail(src, path + (unknown,), f"unknown field for a {kind} (expected one of "
-                      f"{', '.join(sorted(NODE_FIELDS[kind]))})")
-        say = self.texts(src, path + ("say",), spec["say"]) if "say" in spec else ()
-        if kind in (MENU, MESSAGE, GOODBYE) and "say" not in spec:
-            self.fail(src, path, f"a {kind} needs 'say': what the caller hears")
-        fields: dict[str, Any] = {}
-        if kind == MENU:
-            fields["options"] = MappingProxyType(self.options(src, path + ("options",), spec.get("options")))
-            timeout = spec.get("timeout", 6)
-            if not isinstance(timeout, int) or not 1 <= timeout <= 60:
-                self.fail(src, path + ("timeout",), "timeout must be a whole number of seconds, 1 to 60")
-            else:
-                fields["timeout"] = timeout
-            fields["patient"] = bool(spec.get("patient", False))
-        if kind in (MESSAGE, LANGUAGE):
-            fields["next"] = self.node_ref(src, path + ("next",), spec.get("next"), required=True)
-        if kind in (MENU, MESSAGE, DIRECTORY):
-            fields["back"] = self.node_ref(src, path + ("back",), spec.get("back"), required=False)
-        if kind == DIRECTORY:
-            fields.update(flow_directory.parse_node_fields(self, src, path, spec))
-        if kind == MESSAGE and "languages" in spec:
-            langs = spec["languages"]
-            if not isinstance(langs, list) or not all(isinstance(x, str) for x in langs):
-                self.fail(src, path + ("languages",), "languages must be a list of language codes")
-            else:
-                fields["languages"] = tuple(langs)
-        if kind == TRANSFER:
-            to = spec.get("to")
-            if not isinstance(to, str):
-                self.fail(src, path + ("to",), "a transfer needs 'to': the destination to connect to")
-            fields["to"] = to if isinstance(to, str) else None
-        self.nodes[node_id] = Node(id=node_id, kind=kind, say=say, where=self.where(src, path), **fields)
-
-    def node_ref(self, src: Source, path: KeyPath, value: Any, required: bool) -> str | None:
-        if value is None:
-            if required:
-                self.fail(src, path, "needs the id of the node that comes next")
-            return None
-        if not isinstance(value, str):
-            self.fail(src, path, "must be a node id")
-            return None
-        return value
-
-    def options(self, src: Source, path: KeyPath, value: Any) -> dict[str, Option]:
-        found: dict[str, Option] = {}
-        for key, spec in self.mapping(src, path, value).items():
-            here = path + (key,)
-            if len(key) != 1 or key not in KEYPAD:
-                self.fail(src, here, f"'{key}' is not a key on a phone keypad (use one of 0-9, * or #)")
-                continue
-            spec = self.mapping(src, here, spec)
-            for unknown in sorted(set(spec) - {"say", "goto"}):
-                self.fail(src, here + (unknown,), "unknown field for an option (expected say and goto)")
-            say = self.text(src, here + ("say",), spec.get("say"))
-            goto = self.node_ref(src, here + ("goto",), spec.get("goto"), required=True)
-            if say and goto:
-                found[key] = Option(key, say, goto, self.where(src, here))
-        if not found:
-            self.fail(src, path, "a menu needs at least one option")
-        return found
-
-    def add_destination(self, src: Source, path: KeyPath, dest_id: str, spec: Any) -> None:
-        spec = self.mapping(src, path, spec)
-        if dest_id in self.destinations:
-            self.fail(src, path, f"destination '{dest_id}' is defined twice")
-            return
-        for unknown in sorted(set(spec) - DESTINATION_FIELDS):
-            self.fail(src, path + (unknown,), "unknown field for a destination "
-                      f"(expected one of {', '.join(sorted(DESTINATION_FIELDS))})")
-        number = spec.get("number")
-        if number is not None:
-            number = self.phone_number(src, path + ("number",), number)
-        call = spec.get("call", number)
-        if "number" in spec and number is None:
-            call = ""  # the bad number is reported already
-        elif not isinstance(call, str) or not re.fullmatch(r"\+?[0-9]{3,15}", call or ""):
-            self.fail(src, path + ("call", ) if "call" in spec else path,
-                      "needs 'number' (dialled by the line) or 'call' (what a caller dials, e.g. '211')")
-            call = ""
-        source = spec.get("source")
-        if not isinstance(source, str) or not source.strip():
-            self.fail(src, path + ("source",), "needs 'source': where this number comes from, so it can be checked")
-            source = ""
-        status = spec.get("status", "verify")
-        if isinstance(number, str) and PLACEHOLDER_NUMBER.match(number):
-            status = "placeholder"
-        elif status not in STATUSES:
-            self.fail(src, path + ("status",), f"status must be one of {', '.join(STATUSES)}")
-        name = self.text(src, path + ("name",), spec.get("name"))
-        following = spec.get("next")
-        if following is not None and not isinstance(following, str):
-            self.fail(src, path + ("next",), "must be the id of another destination")
-            following = None
-        hours = self.hours(src, path, spec)
-        languages = spec.get("languages", [])
-        if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
-            self.fail(src, path + ("languages",), "must be a list of language codes, e.g. [en, es]")
-            languages = []
-        caller_id = spec.get("caller_id", "line")
-        if caller_id not in ("line", "caller"):
-            self.fail(src, path + ("caller_id",), "must be 'line' (the helper sees the line's number) "
-                      "or 'caller' (the helper sees the caller's number)")
-        whisper = spec.get("whisper", True)
-        if not isinstance(whisper, bool):
-            self.fail(src, path + ("whisper",), "must be true or false")
-            whisper = True
-        if name:
-            self.destinations[dest_id] = Destination(
-                dest_id, name, number, call, source, status, self.where(src, path), following,
-                hours=hours, languages=tuple(languages), pass_caller_id=caller_id == "caller",
-                whisper=whisper)
-
-    def hours(self, src: Source, path: KeyPath, spec: dict) -> Hours | None:
-        """Opening hours and closed days; None (always open) when neither is given."""
-        if "hours" not in spec and "closed_on" not in spec:
-            return None
-        week_spec = spec.get("hours", {day: "00:00-24:00" for day in DAYS})
-        if not isinstance(week_spec, dict):
-            self.fail(src, path + ("hours",), "must map days to time spans, e.g. mon-fri: 08:00-17:00")
-            return None
-        week, problems = parse_week(week_spec)
-        for key, message in problems:
-            self.fail(src, path + ("hours", key), message)
-        closed_dates, state_holidays = set(), False
-        closed_on = spec.get("closed_on", [])
-        for index, item in enumerate(closed_on if isinstance(closed_on, list) else [closed_on]):
-            if item == "holidays":
-                state_holidays = True
-            elif isinstance(item, date):
-                closed_dates.add(item)
-            else:
-                self.fail(src, path + ("closed_on", str(index)),
-                          f"'{item}' is not a date (YYYY-MM-DD) or 'holidays'")
-        return Hours(MappingProxyType(week), frozenset(closed_dates), state_holidays)
-
-    def phone_number(self, src: Source, path: KeyPath, value: Any) -> str | None:
-        text = str(value)
-        if re.fullmatch(r"\+?1?[2-9]\d\d", text.replace(" ", "")):
-            self.fail(src, path, f"{text} is a three-digit code (like 211, 911, 988): carriers route "
-                      "it by the caller's location and Twilio cannot dial it; use the service's "
-                      "10-digit line in 'number' and put the short code in 'call'")
-            return None
-        try:
-            parsed = phonenumbers.parse(text, None)
-            valid = phonenumbers.is_valid_number(parsed)
-        except phonenumbers.NumberParseException:
-            valid = False
-        if not valid or phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) != text:
-            self.fail(src, path, f"{text!r} is not a valid phone number in E.164 form, like +12075550100")
-            return None
-        return text
-
-
-def _language(builder: _Builder, src: Source, path: KeyPath, code: str, spec: Any) -> Language | None:
-    spec = builder.mapping(src, path, spec)
-    key = str(spec.get("key", ""))
-    if len(key) != 1 or key not in KEYPAD:
-        builder.fail(src, path + ("key",), "needs 'key': the keypad key that chooses this language")
-    name = spec.get("name") if isinstance(spec.get("name"), str) else code
-    choose = builder.text(src, path + ("choose",), spec.get("choose"))
-    if choose and key and key not in choose.source:
-        builder.fail(src, path + ("choose",), f"does not tell the caller to press {key}")
-    audio = bool(spec.get("audio", False))
-    say_language, voice = spec.get("say_language"), spec.get("voice")
-    if not audio:
-        if not say_language or not voice:
-            builder.fail(src, path, "has neither a Twilio voice (say_language and voice) nor recorded "
-                         "audio (audio: true)")
-        elif not i18n.voices().has(say_language, voice):
-            builder.fail(src, path + ("voice",), f"Twilio has no voice {voice!r} for language "
-                         f"{say_language!r} (see ivr/data/twilio-tts-voices.json)")
-    if not choose:
-        return None
-    return Language(code, key, name, choose, say_language, voice, audio, builder.where(src, path))
-
-
-def _build_line(builder: _Builder, root: Path) -> dict[str, Any] | None:
-    if builder.line_section is None:
-        if builder.problems:
-            return None  # a file that did not parse probably holds it; that error says enough
-        builder.problems.append(Problem("menus", 1, "line", "no file has a 'line' section "
-                                        "(start node, languages, keys and phrases)"))
-        return None
-    src, spec = builder.line_section
-    known = {"name", "start", "person", "goodbye", "default_language", "languages", "keys",
-             "phrases", "max_misses", "time_zone", "holidays", "whisper", "directory"}
-    for unknown in sorted(set(spec) - known):
-        builder.fail(src, ("line", unknown), f"unknown field (expected one of {', '.join(sorted(known))})")
-    languages: dict[str, Language] = {}
-    for code, lspec in builder.mapping(src, ("line", "languages"), spec.get("languages")).items():
-        lang = _language(builder, src, ("line", "languages", code), code, lspec)
-        if lang:
-            clash = next((o for o in languages.values() if o.key == lang.key), None)
-            if clash:
-                builder.fail(src, ("line", "languages", code, "key"),
-                             f"key {lang.key} already chooses {clash.code}")
-            languages[code] = lang
-    keys: dict[str, GlobalKey] = {}
-    for key, kspec in builder.mapping(src, ("line", "keys"), spec.get("keys")).items():
-        path = ("line", "keys", key)
-        kspec = builder.mapping(src, path, kspec)
-        if len(key) != 1 or key not in KEYPAD:
-            builder.fail(src, path, f"'{key}' is not a key on a phone keypad (use one of 0-9, * or #)")
-            continue
-        action = kspec.get("action")
-        if action not in GLOBAL_ACTIONS:
-            builder.fail(src, path + ("action",), f"action must be one of {', '.join(GLOBAL_ACTIONS)}")
-            continue
-        say = builder.text(src, path + ("say",), kspec.get("say"))
-        if say:
-            keys[key] = GlobalKey(key, action, say)
-    if not any(k.action == PERSON for k in keys.values()):
-        builder.fail(src, ("line", "keys"), "no key leads to a person: declare one with action: person")
-    phrases: dict[str, Text] = {}
-    for name, value in builder.mapping(src, ("line", "phrases"), spec.get("phrases")).items():
-        text = builder.text(src, ("line", "phrases", name), value)
-        if text:
-            phrases[name] = text
-    for name in REQUIRED_PHRASES:
-        if name not in phrases:
-            builder.fail(src, ("line", "phrases"), f"missing the phrase '{name}'")
-    max_misses = spec.get("max_misses", 3)
-    if not isinstance(max_misses, int) or not 1 <= max_misses <= 10:
-        builder.fail(src, ("line", "max_misses"), "must be a whole number from 1 to 10")
-        max_misses = 3
-    default = spec.get("default_language", next(iter(languages), "en"))
-    if default not in languages:
-        builder.fail(src, ("line", "default_language"), f"'{default}' is not one of the languages")
-    refs = {}
-    for field_name in ("start", "person", "goodbye"):
-        value = spec.get(field_name)
-        if value is None and field_name != "goodbye":
-            builder.fail(src, ("line",), f"needs '{field_name}': a node id")
-        refs[field_name] = value
-    time_zone = spec.get("time_zone", "America/New_York")
-    try:
-        ZoneInfo(str(time_zone))
-    except (ZoneInfoNotFoundError, ValueError):
-        builder.fail(src, ("line", "time_zone"), f"'{time_zone}' is not a time zone, like America/New_York")
-        time_zone = "America/New_York"
-    holiday_spec = builder.mapping(src, ("line", "holidays"), spec.get("holidays", {"country": "US"}))
-    calendar = HolidayCalendar(str(holiday_spec.get("country", "US")), holiday_spec.get("subdivision"))
-    try:
-        holidays.country_holidays(calendar.country, subdiv=calendar.subdivision)
-    except NotImplementedError as exc:
-        builder.fail(src, ("line", "holidays"), f"the holidays package does not know it: {exc}")
-        calendar = HolidayCalendar("US", None)
-    whisper = spec.get("whisper", Flow.whisper)
-    if not isinstance(whisper, str) or placeholders_of(whisper) - {"line", "language", "menu"}:
-        builder.fail(src, ("line", "whisper"), "must be text; it may use {line}, {language} and {menu}")
-        whisper = Flow.whisper
-    directory = (flow_directory.build_config(builder, src, spec["directory"])
-                 if "directory" in spec else None)
-    return dict(directory=directory, time_zone=str(time_zone), calendar=calendar, whisper=" ".join(whisper.split()),
-                name=str(spec.get("name", "")), start=refs["start"], person=refs["person"],
-                goodbye=refs["goodbye"], default_language=default, keys=MappingProxyType(keys),
-                phrases=MappingProxyType(phrases), max_misses=max_misses, root=str(root),
-                all_languages=languages, src=src)
+from . import directory_settings
+from .build import Builder, build_flow
+from .checks import back_targets_and_problems, check_chains, check_keys, check_placeholders
+from .kinds import KINDS
+from .line import Line
+from .problems import FlowError, Problem
+from .source import load
+from .speech import build_speech
 
 
 def menu_files(root: Path) -> list[Path]:
@@ -394,7 +28,7 @@ def menu_files(root: Path) -> list[Path]:
 def check(root: Path, production: bool = False) -> tuple[Line | None, list[Problem]]:
     """Load and check the line in `root`; return it (None if broken) and every problem found."""
     root = Path(root)
-    builder = _Builder()
+    builder = Builder(KINDS)
     files = menu_files(root)
     if not files:
         return None, [Problem(str(root / "menus"), 1, "", "no menu files (*.yaml) found")]
@@ -403,40 +37,32 @@ def check(root: Path, production: bool = False) -> tuple[Line | None, list[Probl
         builder.problems.extend(problems)
         if src.data is not None:
             builder.add_file(src)
-    info = _build_line(builder, root)
-    if info is None:
+    flow = build_flow(builder, root)
+    if flow is None:
         return None, builder.problems
-    back = back_targets_and_problems(builder, info)
-    check_keys(builder, info)
-    check_chains(builder, set(info["all_languages"]))
-    nodes = {nid: replace(n, back=back.get(nid)) for nid, n in builder.nodes.items()}
-    flow = Flow(
-        name=info["name"], start=info["start"], person=info["person"], goodbye=info["goodbye"],
-        default_language=info["default_language"],
-        languages=MappingProxyType(dict(info["all_languages"])),
-        pending_languages=MappingProxyType({}), keys=info["keys"], phrases=info["phrases"],
-        nodes=MappingProxyType(nodes), destinations=MappingProxyType(dict(builder.destinations)),
-        max_misses=info["max_misses"], root=info["root"], time_zone=info["time_zone"],
-        calendar=info["calendar"], whisper=info["whisper"], directory=info["directory"],
-    )
-    texts = [text for _, text in flow.texts()]
-    check_placeholders(builder, texts)
-    directory, directory_problems = flow_directory.check_directory(flow, root, production)
+    src, spec = builder.line_section  # type: ignore[misc]  # build_flow found it
+    if "directory" in spec:
+        flow = replace(flow, directory=directory_settings.parse(builder, src, spec["directory"]))
+    back = back_targets_and_problems(builder, flow, KINDS)
+    check_keys(builder, flow)
+    check_chains(builder, flow.languages)
+    flow = replace(flow, nodes=MappingProxyType({nid: replace(n, back=back.get(nid)) for nid, n in flow.nodes.items()}))
+    check_placeholders(builder, [text for _, text in flow.texts()])
+    directory, directory_problems = directory_settings.check_directory(flow, root, production)
     builder.problems.extend(directory_problems)
     if production:
         for dest in flow.destinations.values():
             if dest.placeholder:
-                builder.problems.append(Problem(dest.where.file, dest.where.line, dest.where.path,
-                                                f"{dest.number} is a placeholder: fill in the real number "
-                                                f"for {dest.name} before going live"))
+                builder.problems.append(Problem.at(dest.where, f"{dest.number} is a placeholder: fill in the "
+                                                               f"real number for {dest.name} before going live"))
     if any(not p.warning for p in builder.problems):
         return None, builder.problems
     speech, speech_problems, complete = build_speech(flow, root)
     builder.problems.extend(speech_problems)
     if any(not p.warning for p in builder.problems):
         return None, builder.problems
-    available = {c: l for c, l in flow.languages.items() if c in complete}
-    pending = {c: l for c, l in flow.languages.items() if c not in complete}
+    available = {c: lang for c, lang in flow.languages.items() if c in complete}
+    pending = {c: lang for c, lang in flow.languages.items() if c not in complete}
     flow = replace(flow, languages=MappingProxyType(available), pending_languages=MappingProxyType(pending))
     warnings = tuple(p for p in builder.problems if p.warning)
     return Line(flow, speech, warnings, directory), builder.problems

@@ -8,29 +8,17 @@ from types import MappingProxyType
 from typing import Mapping
 
 from .hours import HolidayCalendar, Hours
+from .problems import Where
 
-#: Node kinds and what each does with the caller.
+#: The names of the node kinds; what each kind is and does is declared in `ivr.kinds`.
 MENU, MESSAGE, LANGUAGE, TRANSFER, GOODBYE = "menu", "message", "language", "transfer", "goodbye"
 DIRECTORY = "directory"  # find services of one kind near a ZIP code or in a county
-NODE_KINDS = (MENU, MESSAGE, LANGUAGE, TRANSFER, GOODBYE, DIRECTORY)
 
 #: Actions a key that works in every menu may have.
 PERSON, REPEAT, BACK = "person", "repeat", "back"
 GLOBAL_ACTIONS = (PERSON, REPEAT, BACK)
 
 KEYPAD = frozenset("0123456789*#")
-
-
-@dataclass(frozen=True)
-class Where:
-    """Where a piece of content was written, for error messages."""
-
-    file: str
-    line: int
-    path: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line} {self.path}"
 
 
 @dataclass(frozen=True)
@@ -157,9 +145,11 @@ class AreaOption:
 
 
 @dataclass(frozen=True)
-class DirectoryConfig:
+class DirectorySettings:
+    """The `line.directory` section: where the data is and how callers say where they are."""
+
     folder: str  # HSDS CSV folder, relative to the content root
-    state: str  # two-letter state: ZIP codes elsewhere are "outside our area"
+    us_state: str  # two-letter US state: ZIP codes elsewhere are "outside our area"
     areas: Mapping[str, AreaOption]  # for callers who choose a county instead of a ZIP code
 
     def area_texts(self) -> list[Text]:
@@ -203,7 +193,7 @@ class Flow:
     calendar: HolidayCalendar = HolidayCalendar("US", None)
     whisper: str = ("This is a call from {line}. The caller speaks {language} and chose {menu}. "
                     "Press 1 to accept the call.")
-    directory: DirectoryConfig | None = None
+    directory: DirectorySettings | None = None
 
     def phrase(self, name: str) -> Text:
         return self.phrases[name]

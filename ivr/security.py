@@ -59,11 +59,11 @@ def check_signature() -> Response | None:
     path = request.path
     if not (path == "/voice" or path.startswith("/voice/")):
         return None
-    config = current_app.config
-    if config["INSECURE_DEV_MODE"]:
+    settings = current_app.extensions["ivr.settings"]
+    if settings.insecure_dev_mode:
         log.warning(DEV_MODE_WARNING)
         return None
-    token = config.get("TWILIO_AUTH_TOKEN")
+    token = settings.auth_token
     if not token:
         log.error("refusing a call: TWILIO_AUTH_TOKEN is not set (set it, or start the local "
                   "development mode that says it is unprotected)")
@@ -77,8 +77,9 @@ def check_signature() -> Response | None:
 
 
 def init_app(app: Flask) -> None:
-    if app.config["INSECURE_DEV_MODE"]:
+    settings = app.extensions["ivr.settings"]
+    if settings.insecure_dev_mode:
         log.warning(DEV_MODE_WARNING)
-    elif not app.config.get("TWILIO_AUTH_TOKEN"):
+    elif not settings.auth_token:
         log.error("TWILIO_AUTH_TOKEN is not set: every call will be refused (403).")
     app.before_request(check_signature)

@@ -1,5 +1,6 @@
-"""A call in the terminal, through the real app: signed requests to the test client, TwiML followed
-verb by verb, the way Twilio would (datasette's `serve --get` idea, applied to a phone call)."""
+"""A call in the terminal, through the real app: signed requests to the app's own test client, each
+answer checked as TwiML Twilio would accept, and the navigator's Step behind it written out as text
+(datasette's `serve --get` idea, applied to a phone call)."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -9,6 +10,10 @@ from urllib.parse import urljoin
 
 from flask import Flask
 from twilio.request_validator import RequestValidator
+
+from .steps import SILENCE_IGNORED, Dial, Goto, Hangup, Prompt, Step
+from .urls import audio_url, url
+from .voice import step_answered
 
 BASE = "http://localhost"
 DIAL_OUTCOMES = ("completed", "busy", "no-answer", "failed", "canceled")
@@ -23,17 +28,17 @@ class CallParams:
 
     call_sid: str = "CAsimulated0000000000000000000000"
     caller: str = SIMULATED_CALLER
-    line_number: str = "+12075550123"
+    called: str = "+12075550123"  # the line's own number, which the caller dialled (Twilio's `To`)
 
     def fields(self) -> dict[str, str]:
         return {"CallSid": self.call_sid, "AccountSid": "ACsimulated", "From": self.caller,
-                "Caller": self.caller, "To": self.line_number, "Direction": "inbound",
+                "Caller": self.caller, "To": self.called, "Direction": "inbound",
                 "CallStatus": "in-progress"}
 
 
-def signed_post(client, token: str, url: str, fields: dict[str, str]):
+def signed_post(client, token: str, path: str, fields: dict[str, str]):
     """POST as Twilio does: form fields, signed over the full URL and the fields."""
-    full = urljoin(BASE + "/", url)
+    full = urljoin(BASE + "/", path)
     signature = RequestValidator(token).compute_signature(full, fields)
     return client.post(full, data=fields, headers={"X-Twilio-Signature": signature})
 
@@ -52,71 +57,70 @@ class Simulator:
     def run(self) -> Iterator[str]:
         """Yield what the caller hears and does, line by line, until the call ends."""
         client = self.app.test_client()
-        url, extra = "/voice", {}
-        for _ in range(self.max_steps):
-            response = signed_post(client, self.token, url, {**self.params.fields(), **extra})
-            if response.status_code != 200:
-                yield f"!! {url} answered HTTP {response.status_code}: the caller hears an application error"
-                return
-            try:
-                root = ET.fromstring(response.data)
-            except ET.ParseError as exc:
-                yield f"!! {url} answered unreadable TwiML ({exc})"
-                return
-            next_step = yield from self.follow(client, list(root))
-            if next_step is None:
-                yield "-- call ended --"
-                return
-            url, extra = next_step
+        answered: list[Step] = []
+        path, extra = "/voice", {}
+        with step_answered.connected_to(lambda _app, step, **_: answered.append(step), self.app):
+            for _ in range(self.max_steps):
+                answered.clear()
+                response = signed_post(client, self.token, path, {**self.params.fields(), **extra})
+                if response.status_code != 200:
+                    yield f"!! {path} answered HTTP {response.status_code}: the caller hears an application error"
+                    return
+                try:
+                    ET.fromstring(response.data)
+                except ET.ParseError as exc:
+                    yield f"!! {path} answered unreadable TwiML ({exc})"
+                    return
+                if not answered:
+                    yield f"!! {path} answered without a step of the line"
+                    return
+                next_step = yield from self.follow(client, answered[-1])
+                if next_step is None:
+                    yield "-- call ended --"
+                    return
+                path, extra = next_step
         yield f"!! stopped after {self.max_steps} steps"
 
-    def follow(self, client, verbs: list[ET.Element]):
-        """Play one TwiML document; return the next (url, fields) or None when the call ends."""
-        for verb in verbs:
-            heard = self.describe(client, verb)
-            if heard:
-                yield heard
-            elif verb.tag == "Gather":
-                for inner in verb:
-                    heard = self.describe(client, inner)
-                    if heard:
-                        yield heard
-                key = self.ask_key("keys")
-                if key is None:
-                    yield "(caller hangs up)"
-                    return None
-                digits = "" if key in SILENCE else key
-                yield f"> caller presses {digits}" if digits else "> caller says nothing"
-                if digits or verb.get("actionOnEmptyResult") == "true":
-                    return verb.get("action"), {"Digits": digits}
-            elif verb.tag == "Dial":
-                numbers = ", ".join((n.text or "").strip() for n in verb) or (verb.text or "").strip()
-                outcome = self.ask_dial(numbers)
-                if outcome is None:
-                    yield "(caller hangs up)"
-                    return None
-                yield f"[dials {numbers}: {outcome}]"
-                if verb.get("action"):
-                    bridged = "true" if outcome == "completed" else "false"
-                    return verb.get("action"), {"DialCallStatus": outcome, "DialBridged": bridged}
-            elif verb.tag == "Redirect":
-                return verb.text, {}
-            elif verb.tag == "Hangup":
+    def follow(self, client, step: Step):
+        """Play one step; return the next (path, fields), or None when the call ends."""
+        for prompt in step.say:
+            yield self.heard(client, prompt)
+        listen = step.listen
+        if listen is not None:
+            for prompt in listen.prompts:
+                yield self.heard(client, prompt)
+            key = self.ask_key("keys")
+            if key is None:
+                yield "(caller hangs up)"
                 return None
-            elif not heard:
-                yield f"[{verb.tag}]"
+            digits = "" if key in SILENCE else key
+            yield f"> caller presses {digits}" if digits else "> caller says nothing"
+            if digits or listen.silence != SILENCE_IGNORED:
+                return url(listen.state), {"Digits": digits}
+        then = step.then
+        if isinstance(then, Dial):
+            outcome = self.ask_dial(then.number)
+            if outcome is None:
+                yield "(caller hangs up)"
+                return None
+            yield f"[dials {then.number}: {outcome}]"
+            bridged = "true" if outcome == "completed" else "false"
+            return url(then.done), {"DialCallStatus": outcome, "DialBridged": bridged}
+        if isinstance(then, Goto):
+            return url(then.state), {}
+        if isinstance(then, Hangup) or then is None:
+            return None
+        yield f"[{type(then).__name__}]"
         return None
 
-    def describe(self, client, verb: ET.Element) -> str | None:
-        """What the caller hears from one Say, Play or Pause (None for other verbs)."""
-        if verb.tag == "Say":
-            return f"[{verb.get('language', '?')} {verb.get('voice', '?')}] {verb.text or ''}"
-        if verb.tag == "Play":
-            status = client.get(urljoin(BASE + "/", verb.text or "")).status_code
-            return f"[plays {verb.text}]" + ("" if status == 200 else f" !! HTTP {status}")
-        if verb.tag == "Pause":
-            return f"[pause {verb.get('length', '1')} s]"
-        return None
+    @staticmethod
+    def heard(client, prompt: Prompt) -> str:
+        """What the caller hears from one prompt; a recording is fetched as Twilio would."""
+        if prompt.audio:
+            path = audio_url(prompt.lang, prompt.audio)
+            status = client.get(urljoin(BASE + "/", path)).status_code
+            return f"[plays {path}]" + ("" if status == 200 else f" !! HTTP {status}")
+        return f"[{prompt.tts_language or '?'} {prompt.voice or '?'}] {prompt.text}"
 
 
 def scripted(answers: list[str]) -> Callable[[str], str | None]:

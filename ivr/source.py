@@ -15,25 +15,11 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
+from .problems import Problem
+
 KeyPath = tuple[str, ...]
 # LibYAML's parser when PyYAML was built with it (five times faster on large flows); same marks.
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the content, located for the person who must fix it."""
-
-    file: str
-    line: int
-    path: str
-    message: str
-    warning: bool = False
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}"
-        kind = "warning: " if self.warning else ""
-        return f"{where} {self.path}: {kind}{self.message}" if self.path else f"{where} {kind}{self.message}"
 
 
 @dataclass

@@ -6,27 +6,17 @@ numbers read digit by digit. Rendering a call step is then a dictionary lookup.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
 from . import i18n
 from .model import Flow, Language, Text, placeholders_of
-from .source import Problem
+from .problems import Problem
+from .steps import Prompt
 
 
-@dataclass(frozen=True)
-class Utterance:
-    """One prompt as a caller hears it in one language."""
-
-    text: str  # what is said (for a recording: what the recording says, for transcripts)
-    language: str | None = None  # Twilio <Say language>
-    voice: str | None = None  # Twilio <Say voice>
-    audio: str | None = None  # file under locales/<lang>/audio/ played instead of text-to-speech
-
-
-#: (language code, English source) -> utterance
-Speech = Mapping[tuple[str, str], Utterance]
+#: (language code, English source) -> how the line says it
+Speech = Mapping[tuple[str, str], Prompt]
 
 
 def numbers(flow: Flow) -> dict[str, str]:
@@ -45,10 +35,10 @@ def _problem(text: Text, message: str, warning: bool = False) -> Problem:
     return Problem(text.where.file, text.where.line, text.where.path, message, warning)
 
 
-def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Utterance], list[Problem], set[str]]:
+def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Prompt], list[Problem], set[str]]:
     """Work out every utterance; return them, the problems, and the languages that are complete."""
     spoken = numbers(flow)
-    speech: dict[tuple[str, str], Utterance] = {}
+    speech: dict[tuple[str, str], Prompt] = {}
     problems: list[Problem] = []
     complete: set[str] = set()
     texts = [text for _, text in flow.texts()]
@@ -89,14 +79,14 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Utteranc
                 found = i18n.find_audio(root, lang.code, name)
                 if found is None:
                     missing_audio += 1
-                speech[(lang.code, text.source)] = Utterance(said, audio=found or name)
+                speech[(lang.code, text.source)] = Prompt(said, lang.code, audio=found or name)
                 continue
             limit = i18n.say_limit(lang.voice)
             if len(said.encode("utf-8")) > limit:
                 problems.append(_problem(text, f"the {lang.code} prompt is "
                                          f"{len(said.encode('utf-8'))} bytes; Twilio's <Say> with "
                                          f"{lang.voice} takes at most {limit}"))
-            speech[(lang.code, text.source)] = Utterance(said, lang.say_language, lang.voice)
+            speech[(lang.code, text.source)] = Prompt(said, lang.code, lang.say_language, lang.voice)
         if missing_audio:
             problems.append(Problem(lang.where.file, lang.where.line, lang.where.path,
                                     f"{missing_audio} of {len(texts) + 1} prompts have no recording in "

@@ -5,71 +5,69 @@ from __future__ import annotations
 import csv
 import io
 
-from .flow import Line
-from .model import GOODBYE, LANGUAGE, MENU, MESSAGE, TRANSFER, Node, Text
+from .line import Line
+from .model import Node, Text
+from .navigator import Navigator, Visit
 from .speech import recording_script
-from .twiml import Renderer
+from .steps import Prompt, Step
 
 ACTIONS = {"person": "a person", "repeat": "this again", "back": "back"}
 
 
-def _said(line: Line, text: Text, lang: str) -> str:
-    utterance = line.speech[(lang, text.source)]
-    return utterance.text + (f"  [recording {utterance.audio}]" if utterance.audio else "")
+class Transcriber:
+    """Writes one language's transcript from the navigator's steps: what each node says, and
+    where each key leads. Node kinds call back into it (`NodeKind.transcribe`)."""
+
+    def __init__(self, nav: Navigator, lang: str):
+        self.nav = nav
+        self.lang = lang
+        self._kinds_seen: set[str] = set()
+
+    def first_of_its_kind(self, node: Node) -> bool:
+        """True for the first node of its kind in the transcript (what all share is shown once)."""
+        first = node.kind not in self._kinds_seen
+        self._kinds_seen.add(node.kind)
+        return first
+
+    def arrive(self, node: Node) -> Step:
+        return self.nav.arrive(node, Visit(self.lang))
+
+    def key_of(self, action: str) -> str:
+        """The key that does `action` in every menu, e.g. '`*`' for back ('none' if no key does)."""
+        return next((f"`{k.key}`" for k in self.nav.flow.keys.values() if k.action == action), "none")
+
+    @staticmethod
+    def said(prompt: Prompt) -> str:
+        return prompt.text + (f"  [recording {prompt.audio}]" if prompt.audio else "")
+
+    def said_lines(self, texts: tuple[Text, ...]) -> list[str]:
+        return [f"> {self.said(self.nav.prompt(text, self.lang))}" for text in texts]
+
+    @staticmethod
+    def back_line(node: Node) -> list[str]:
+        return ["", f"Back: `{node.back}`."] if node.back and node.back != node.id else []
+
+    def node(self, node: Node) -> list[str]:
+        return [f"## {node.id} ({node.kind})", "", *self.nav.kinds[node.kind].transcribe(self, node), ""]
 
 
-def transcript(line: Line, lang: str) -> str:
+def transcript(nav: Navigator, lang: str) -> str:
     """Every prompt of the flow in one language, with its keys and where they lead (Markdown)."""
-    flow = line.flow
+    flow = nav.flow
     language = flow.languages.get(lang) or flow.pending_languages[lang]
     voice = "recorded audio" if language.audio else f"{language.say_language} {language.voice}"
+    t = Transcriber(nav, lang)
     out = [f"# {flow.name}: transcript in {language.name} ({lang})", "",
            f"Spoken with {voice}. Made by `ivr transcript {lang}` from menus/ and locales/; "
            "do not edit by hand, run `ivr transcript --all` after changing the content.", "",
            "Keys that work in every menu:", ""]
     for key in flow.keys.values():
-        out.append(f"- `{key.key}` ({ACTIONS[key.action]}): {_said(line, key.say, lang)}")
+        out.append(f"- `{key.key}` ({ACTIONS[key.action]}): {t.said(nav.prompt(key.say, lang))}")
     out += ["", f"Silence or a wrong key: the menu again; after {flow.max_misses} in a row, "
-            f"`{flow.person}`. Wrong key: \"{_said(line, flow.phrase('not_an_option'), lang)}\"", ""]
-    renderer = Renderer(line)
+            f"`{flow.person}`. Wrong key: \"{t.said(nav.phrase('not_an_option', lang))}\"", ""]
     for node in flow.nodes.values():
-        out += _node(line, renderer, node, lang)
+        out += t.node(node)
     return "\n".join(out).rstrip() + "\n"
-
-
-def _node(line: Line, renderer: Renderer, node: Node, lang: str) -> list[str]:
-    flow = line.flow
-    out = [f"## {node.id} ({node.kind})", ""]
-    if node.kind == LANGUAGE:
-        for language in flow.languages.values():
-            out.append(f"> {_said(line, language.choose, language.code)}")
-        out += ["", f"Each key chooses a language, then `{node.next}`.", ""]
-        return out
-    for code in node.languages or (lang,):
-        for text in node.say:
-            prefix = f"[{code}] " if node.languages else ""
-            out.append(f"> {prefix}{_said(line, text, code)}")
-    if node.kind == MENU:
-        out.append("")
-        for option in node.options.values():
-            out.append(f"- `{option.key}` → `{option.goto}`: {_said(line, option.say, lang)}")
-        if node.patient:
-            out.append("- silence: this step again, as often as needed")
-    elif node.kind == MESSAGE:
-        out += ["", f"Then `{node.next}`."]
-    elif node.kind == TRANSFER:
-        out += [""]
-        for position, dest in enumerate(renderer.chain(node.to), 1):
-            number = dest.number or dest.call
-            out.append(f"{position}. dials {_said(line, dest.name, lang)}, {number} ({dest.status})")
-        out.append(f"If no one answers: \"{_said(line, flow.phrase('not_connected'), lang)}\", the numbers "
-                   "twice, then goodbye.")
-    elif node.kind == GOODBYE:
-        out += ["", "Then the call ends."]
-    if node.kind in (MENU, MESSAGE) and node.back and node.back != node.id:
-        out += ["", f"Back: `{node.back}`."]
-    out.append("")
-    return out
 
 
 def audio_script(line: Line, lang: str) -> str:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from ivr import create_app
-from ivr.flow import FlowError, check
+from ivr.flow import check
+from ivr.problems import FlowError
 from ivr.model import MENU
 
 LINE_FILE = "menus/line.yaml"

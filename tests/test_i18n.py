@@ -16,7 +16,9 @@ from ivr import create_app
 from ivr.flow import check
 from ivr.i18n import VOICES_FILE, spoken_number
 from ivr.speech import recording_script
-from ivr.twiml import Renderer
+from ivr.kinds import KINDS
+from ivr.navigator import Navigator, Visit
+from ivr.twiml import render
 
 SHARED_VOICES = REPO.parent / "shared" / "reference" / "twilio-tts-voices.json"
 CONTENT_ROOTS = [pytest.param(REPO, id="built-in"), pytest.param(REPO / "tests/fixtures/demo", id="demo")]
@@ -67,13 +69,14 @@ def test_extracted_strings_carry_their_key_path(tmp_path):
 @pytest.mark.parametrize("root", CONTENT_ROOTS)
 def test_every_node_in_every_language_uses_a_real_twilio_voice(root):
     line, _ = check(root)
-    renderer = Renderer(line)
+    nav = Navigator(line, KINDS)
     voices = reference_voices()
     pairs = set()
     for lang in line.flow.languages:
         for node_id in line.flow.nodes:
             for misses in (0, 1):
-                for say in ET.fromstring(renderer.render_node(node_id, lang, misses)).iter("Say"):
+                step = nav.arrive(line.flow.nodes[node_id], Visit(lang, misses))
+                for say in ET.fromstring(render(step)).iter("Say"):
                     pairs.add((say.get("language"), say.get("voice")))
                     assert say.text and say.text.strip()
     assert pairs

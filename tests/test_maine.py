@@ -13,6 +13,8 @@ from ivr import create_app
 from ivr.cli import main as cli
 from ivr.flow import check
 from ivr.model import MENU
+from ivr.kinds import KINDS
+from ivr.navigator import Navigator
 from ivr.transcript import transcript
 
 LANGUAGES = {  # code: (key, Twilio language, voice)
@@ -190,12 +192,12 @@ def test_readme_states_each_languages_review_status():
 def test_committed_transcripts_are_up_to_date(line, code):
     committed = REPO / "content" / "transcripts" / f"{code}.md"
     assert committed.exists(), "run: ivr transcript --all"
-    assert committed.read_text(encoding="utf-8") == transcript(line, code), \
+    assert committed.read_text(encoding="utf-8") == transcript(Navigator(line, KINDS), code), \
         f"content/transcripts/{code}.md is out of date: run `ivr transcript --all` and commit it"
 
 
 def test_transcript_shows_prompts_keys_and_targets(line):
-    text = transcript(line, "es")
+    text = transcript(Navigator(line, KINDS), "es")
     assert "## main (menu)" in text and "- `1` → `overdose`:" in text
     assert "1. dials" in text and "+18668115695" in text
 

@@ -1,12 +1,14 @@
 """Reloading the content while the line serves: a broken change never replaces the last good flow."""
 from __future__ import annotations
 
+import gc
 import logging
 import shutil
+import threading
 import time
 
 from conftest import TOKEN, Call
-from ivr import create_app
+from ivr import create_app, runtime
 
 
 def wait_until(condition, seconds: float = 10) -> bool:
@@ -41,8 +43,22 @@ def test_the_watcher_reloads_a_saved_change(tmp_path, demo_root):
     root = tmp_path / "line"
     shutil.copytree(demo_root, root)
     app = create_app({"CONTENT_ROOT": str(root), "TWILIO_AUTH_TOKEN": TOKEN, "RELOAD_SECONDS": 0.1})
-    call = Call(app.test_client())
-    assert call.choose_language("2").says()[0] == "Menú principal."
-    po = root / "locales/es/LC_MESSAGES/messages.po"
-    po.write_text(po.read_text().replace('msgstr "Menú principal."', 'msgstr "Menú de inicio."'))
-    assert wait_until(lambda: call.choose_language("2").says()[0] == "Menú de inicio.")
+    watcher = runtime.start_worker(app)  # what gunicorn's post_fork hook does in each worker
+    try:
+        call = Call(app.test_client())
+        assert call.choose_language("2").says()[0] == "Menú principal."
+        po = root / "locales/es/LC_MESSAGES/messages.po"
+        po.write_text(po.read_text().replace('msgstr "Menú principal."', 'msgstr "Menú de inicio."'))
+        assert wait_until(lambda: call.choose_language("2").says()[0] == "Menú de inicio.")
+    finally:
+        watcher.stop()
+
+
+def test_create_app_starts_no_thread_and_changes_nothing_process_wide(demo_root):
+    """A test, or a second app in one process, inherits no watcher, frozen heap or log handler."""
+    threads, frozen = threading.active_count(), gc.get_freeze_count()
+    handlers = list(logging.getLogger().handlers)
+    create_app({"CONTENT_ROOT": str(demo_root), "TWILIO_AUTH_TOKEN": TOKEN, "RELOAD_SECONDS": 0.1})
+    assert threading.active_count() == threads
+    assert gc.get_freeze_count() == frozen
+    assert logging.getLogger().handlers == handlers

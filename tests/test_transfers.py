@@ -16,7 +16,9 @@ from ivr import create_app
 from ivr.flow import check
 from ivr.model import TRANSFER
 from ivr.simulate import SIMULATED_CALLER
-from ivr.twiml import Renderer
+from ivr.kinds import KINDS
+from ivr.navigator import Navigator, Visit
+from ivr.twiml import render
 
 NY = ZoneInfo("America/New_York")
 LINE_NUMBER = "+12075550123"  # what CallParams sends as To: the line's own Twilio number
@@ -84,10 +86,11 @@ def test_dial_never_rings_211_911_or_988_and_bridges_on_answer(call):
 def test_every_chain_ends_in_numbers_and_goodbye_without_revisiting(outcomes):
     """On the Maine line, for every transfer node, any run of failed outcomes ends well."""
     line, _ = check(REPO)
-    renderer = Renderer(line, clock=lambda: datetime(2026, 11, 18, 10, 0, tzinfo=NY))
+    nav = Navigator(line, KINDS, clock=lambda: datetime(2026, 11, 18, 10, 0, tzinfo=NY))
+    visit = Visit("en", called=LINE_NUMBER)
     import xml.etree.ElementTree as ET
     for node in (n for n in line.flow.nodes.values() if n.kind == TRANSFER):
-        doc = ET.fromstring(renderer.render_node(node.id, "en", 0, LINE_NUMBER))
+        doc = ET.fromstring(render(nav.arrive(node, visit)))
         dialled = []
         for outcome in outcomes:
             dial = doc.find("Dial")
@@ -95,11 +98,11 @@ def test_every_chain_ends_in_numbers_and_goodbye_without_revisiting(outcomes):
                 break
             dialled.append(dial.find("Number").text)
             dest = dial.get("action").split("to=")[1]
-            doc = ET.fromstring(renderer.render_dialed(node.id, "en", dest, outcome, False, LINE_NUMBER))
+            doc = ET.fromstring(render(nav.dialed(node, visit, dest, outcome, False)))
         while doc.find("Dial") is not None:  # everyone else fails too
             dialled.append(doc.find("Dial/Number").text)
             dest = doc.find("Dial").get("action").split("to=")[1]
-            doc = ET.fromstring(renderer.render_dialed(node.id, "en", dest, "no-answer", False, LINE_NUMBER))
+            doc = ET.fromstring(render(nav.dialed(node, visit, dest, "no-answer", False)))
         assert len(dialled) == len(set(dialled)), f"{node.id} dialled a number twice: {dialled}"
         says = [s.text for s in doc.iter("Say")]
         assert doc.find("Hangup") is not None and says[-1].startswith("Thank you for calling")

@@ -232,12 +232,12 @@ def test_doubled_slashes_answer_twiml_not_a_redirect(call, path):
 
 
 def test_exception_inside_the_app_still_answers_and_logs_no_caller_number(app, call, monkeypatch, caplog):
-    renderer = app.extensions["ivr"].renderer
+    navigator = app.extensions["ivr"].current.navigator
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(renderer, "render_input", broken)
+    monkeypatch.setattr(navigator, "answer", broken)
     with caplog.at_level(logging.INFO):
         call.choose_language("1")
         answer = call.last
@@ -248,13 +248,13 @@ def test_exception_inside_the_app_still_answers_and_logs_no_caller_number(app, c
 
 
 def test_when_even_the_apology_fails_the_caller_goes_to_a_person(app, call, monkeypatch):
-    renderer = app.extensions["ivr"].renderer
+    navigator = app.extensions["ivr"].current.navigator
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(renderer, "render_input", broken)
-    monkeypatch.setattr(renderer, "render_apology", broken)
+    monkeypatch.setattr(navigator, "answer", broken)
+    monkeypatch.setattr(navigator, "apology", broken)
     call.start()
     call.follow()
     answer = call.press("1")

@@ -1,4 +1,4 @@
-"""Phase two of loading the flow: link the pieces and check the whole graph.
+"""Phase two of loading a line: link the pieces and check the whole graph.
 
 Every reference resolves, every node is reached and can reach a person or a goodbye, keys do
 not clash, fallback chains do not loop, placeholders name destinations. Each problem is appended
@@ -7,24 +7,30 @@ to the builder's list, located by file, line and key path.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import ClassVar, Iterable, Mapping, Protocol
 
-from .model import BACK, DIRECTORY, GOODBYE, LANGUAGE, MENU, TRANSFER, Node, Text, Where
-from .source import Problem
-
-if TYPE_CHECKING:
-    from .flow import _Builder
+from .build import Builder
+from .model import BACK, TRANSFER, Flow, Node, Text, Where
+from .problems import Problem
 
 #: Phrases with a value filled in at call time, not a destination's number.
 DYNAMIC_PLACEHOLDERS = {"opens": frozenset({"opens"})}
 
 
-def back_targets_and_problems(builder: "_Builder", info: dict[str, Any]) -> dict[str, str]:
+class GraphRole(Protocol):
+    """What the graph checks ask of a node kind."""
+
+    is_menu: ClassVar[bool]  # the back key returns to it
+    ends: ClassVar[bool]  # reaching it ends a caller's search
+
+
+def back_targets_and_problems(builder: Builder, flow: Flow, kinds: Mapping[str, GraphRole]) -> dict[str, str]:
     """Phase two: every reference resolves, every node is reached and can reach a person or goodbye.
 
     Returns the back-key target of every menu and message.
     """
-    nodes, src = builder.nodes, info["src"]
+    nodes = flow.nodes
+    src = builder.line_section[0]
     problems = builder.problems
     problems_before = len(problems)
 
@@ -32,10 +38,10 @@ def back_targets_and_problems(builder: "_Builder", info: dict[str, Any]) -> dict
         problems.append(Problem(where.file, where.line, where.path, f"{what} unknown node '{ref}'"))
 
     for field_name in ("start", "person", "goodbye"):
-        ref = info[field_name]
+        ref = getattr(flow, field_name)
         if ref is not None and ref not in nodes:
             builder.fail(src, ("line", field_name), f"is an unknown node '{ref}'")
-    person = nodes.get(info["person"] or "")
+    person = nodes.get(flow.person or "")
     if person and person.kind != TRANSFER:
         builder.fail(src, ("line", "person"), f"'{person.id}' must be a transfer node")
     for node in nodes.values():
@@ -51,14 +57,14 @@ def back_targets_and_problems(builder: "_Builder", info: dict[str, Any]) -> dict
             problems.append(Problem(node.where.file, node.where.line, node.where.path + ".to",
                                     f"connects to unknown destination '{node.to}'"))
         for code in node.languages:
-            if code not in info["all_languages"]:
+            if code not in flow.languages:
                 problems.append(Problem(node.where.file, node.where.line, node.where.path + ".languages",
                                         f"'{code}' is not one of the line's languages"))
     # Reachable: from the start by the flow's own keys, plus what the keys of every menu reach.
-    always = [n for n in (info["person"], info["goodbye"]) if n in nodes]
+    always = [n for n in (flow.person, flow.goodbye) if n in nodes]
     parents: dict[str, str] = {}
     seen = set()
-    queue = deque(n for n in [info["start"], *always] if n in nodes)
+    queue = deque(n for n in [flow.start, *always] if n in nodes)
     while queue:
         current = queue.popleft()
         if current in seen:
@@ -72,20 +78,20 @@ def back_targets_and_problems(builder: "_Builder", info: dict[str, Any]) -> dict
         if node.id not in seen:
             problems.append(Problem(node.where.file, node.where.line, node.where.path,
                                     "nothing leads to this node"))
-    back = _back_targets(nodes, parents)
+    back = _back_targets(nodes, parents, kinds)
     if len(problems) > problems_before:
         return back  # with references broken, dead ends would only echo them
     # Dead ends: follow the flow's own keys (and the back key, if the line has one) backwards
     # from every person and goodbye. The person key is left out on purpose: a caller should be
     # able to find their way without it.
-    has_back = any(k.action == BACK for k in info["keys"].values())
+    has_back = any(k.action == BACK for k in flow.keys.values())
     leads_to: dict[str, set[str]] = {n: set() for n in nodes}
     for node in nodes.values():
         for target in node.targets + ((back[node.id],) if has_back else ()):
             if target in leads_to:
                 leads_to[target].add(node.id)
     # A directory search ends with places to call, and offers a person when it finds none.
-    ending = deque(n.id for n in nodes.values() if n.kind in (TRANSFER, GOODBYE, DIRECTORY))
+    ending = deque(n.id for n in nodes.values() if kinds[n.kind].ends)
     can_end = set()
     while ending:
         current = ending.popleft()
@@ -99,7 +105,8 @@ def back_targets_and_problems(builder: "_Builder", info: dict[str, Any]) -> dict
     return back
 
 
-def _back_targets(nodes: dict[str, Node], parents: dict[str, str]) -> dict[str, str]:
+def _back_targets(nodes: Mapping[str, Node], parents: dict[str, str],
+                  kinds: Mapping[str, GraphRole]) -> dict[str, str]:
     """Back goes to the nearest menu above, as the caller first came down the tree."""
     back: dict[str, str] = {}
     for node in nodes.values():
@@ -107,13 +114,13 @@ def _back_targets(nodes: dict[str, Node], parents: dict[str, str]) -> dict[str, 
             back[node.id] = node.back if node.back in nodes else node.id
             continue
         up = parents.get(node.id)
-        while up and nodes[up].kind not in (MENU, LANGUAGE):
+        while up and not kinds[nodes[up].kind].is_menu:
             up = parents.get(up)
         back[node.id] = up or node.id
     return back
 
 
-def check_chains(builder: "_Builder", codes: set[str]) -> None:
+def check_chains(builder: Builder, codes: Iterable[str]) -> None:
     """Each destination's `next` exists, and no chain comes back to a destination it has tried;
     the languages its helpers speak are the line's."""
     dests = builder.destinations
@@ -137,7 +144,7 @@ def check_chains(builder: "_Builder", codes: set[str]) -> None:
             current = dests[current.next]
 
 
-def check_placeholders(builder: "_Builder", texts: Iterable[Text]) -> None:
+def check_placeholders(builder: Builder, texts: Iterable[Text]) -> None:
     for text in texts:
         allowed = set(builder.destinations) | DYNAMIC_PLACEHOLDERS.get(text.where.path.split(".")[-1], set())
         for name in sorted(text.placeholders - allowed):
@@ -145,10 +152,10 @@ def check_placeholders(builder: "_Builder", texts: Iterable[Text]) -> None:
                                             f"{{{name}}} is not a destination"))
 
 
-def check_keys(builder: "_Builder", info: dict[str, Any]) -> None:
-    for node in builder.nodes.values():
+def check_keys(builder: Builder, flow: Flow) -> None:
+    for node in flow.nodes.values():
         for key, option in node.options.items():
-            if key in info["keys"]:
-                action = info["keys"][key].action
+            if key in flow.keys:
+                action = flow.keys[key].action
                 builder.problems.append(Problem(option.where.file, option.where.line, option.where.path,
                                                 f"key {key} is already the '{action}' key in every menu"))

@@ -1,18 +1,16 @@
-"""The directory part of the flow: the `line.directory` section, directory nodes, and loading the
-HSDS data they search. Split from flow.py to keep each module about one thing."""
+"""The `line.directory` section, and the directory data checked against the flow that searches it."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Mapping
 
+from .build import Builder
 from .directory import Directory, load_directory
-from .model import DIRECTORY, AreaOption, DirectoryConfig, Flow
-from .source import KeyPath, Problem, Source
-
-if TYPE_CHECKING:
-    from .flow import _Builder
+from .model import DIRECTORY, AreaOption, DirectorySettings, Flow
+from .problems import Problem
+from .source import KeyPath, Source
 
 #: What the line says in a directory search; required once the flow has a directory node.
 DIRECTORY_PHRASES = ("dir_ask_zip", "dir_unknown_zip", "dir_outside", "dir_too_short", "dir_offer",
@@ -22,20 +20,20 @@ DIRECTORY_PHRASES = ("dir_ask_zip", "dir_unknown_zip", "dir_outside", "dir_too_s
 PRIVATE_WORDS = re.compile(r"overdos|drug|naloxone|narcan|opioid|syringe|needle|addict", re.IGNORECASE)
 
 
-def build_config(builder: "_Builder", src: Source, spec: Any) -> DirectoryConfig | None:
+def parse(builder: Builder, src: Source, spec: Any) -> DirectorySettings:
     path: KeyPath = ("line", "directory")
     spec = builder.mapping(src, path, spec)
     for unknown in sorted(set(spec) - {"folder", "state", "areas"}):
         builder.fail(src, path + (unknown,), "unknown field (expected folder, state, areas)")
-    state = spec.get("state")
-    if not isinstance(state, str) or not re.fullmatch(r"[A-Z]{2}", state):
-        builder.fail(src, path + ("state",), "needs 'state': the two-letter state, e.g. ME")
-        state = ""
+    us_state = spec.get("state")
+    if not isinstance(us_state, str) or not re.fullmatch(r"[A-Z]{2}", us_state):
+        builder.fail(src, path + ("state",), "needs 'state': the two-letter US state, e.g. ME")
+        us_state = ""
     areas = _areas(builder, src, path + ("areas",), spec.get("areas"))
-    return DirectoryConfig(str(spec.get("folder", "directory")), state, MappingProxyType(areas))
+    return DirectorySettings(str(spec.get("folder", "directory")), us_state, MappingProxyType(areas))
 
 
-def _areas(builder: "_Builder", src: Source, path: KeyPath, spec: Any) -> dict[str, AreaOption]:
+def _areas(builder: Builder, src: Source, path: KeyPath, spec: Any) -> dict[str, AreaOption]:
     found: dict[str, AreaOption] = {}
     for key, option in builder.mapping(src, path, spec).items():
         here = path + (key,)
@@ -60,22 +58,20 @@ def check_directory(flow: Flow, root: Path, production: bool) -> tuple[Directory
     if not nodes:
         return None, []
     problems: list[Problem] = []
-    config = flow.directory
-    if config is None:
-        node = nodes[0]
-        return None, [Problem(node.where.file, node.where.line, node.where.path,
-                              "a directory node needs a 'directory' section in 'line' (folder, state, areas)")]
+    settings = flow.directory
+    if settings is None:
+        return None, [Problem.at(nodes[0].where, "a directory node needs a 'directory' section in 'line' "
+                                                 "(folder, state, areas)")]
     for name in DIRECTORY_PHRASES:
         if name not in flow.phrases:
             problems.append(Problem(nodes[0].where.file, 1, "line.phrases", f"missing the phrase '{name}'"))
     header = flow.phrases.get("dir_text_header")
     if header and PRIVATE_WORDS.search(header.source):
-        problems.append(Problem(header.where.file, header.where.line, header.where.path,
-                                "the text message's first line shows on a locked, shared phone: "
-                                "keep words like drug, overdose and naloxone out of it"))
-    folder = root / config.folder
-    directory, data_problems = load_directory(folder, config.state)
-    shown = f"{config.folder}/"
+        problems.append(Problem.at(header.where, "the text message's first line shows on a locked, shared "
+                                                 "phone: keep words like drug, overdose and naloxone out of it"))
+    folder = root / settings.folder
+    directory, data_problems = load_directory(folder, settings.us_state)
+    shown = f"{settings.folder}/"
     for problem in data_problems:  # bad rows are skipped, not fatal: the good ones still serve
         problems.append(Problem(shown + problem.file, problem.line, "", problem.message, warning=True))
     if directory is None:
@@ -83,34 +79,23 @@ def check_directory(flow: Flow, root: Path, production: bool) -> tuple[Directory
         return None, problems
     for node in nodes:
         if node.service_kind not in directory.kinds:
-            problems.append(Problem(node.where.file, node.where.line, node.where.path + ".kind",
-                                    f"'{node.service_kind}' is not a taxonomy term code in "
-                                    f"{shown}taxonomy_terms.csv ({', '.join(sorted(directory.kinds))})"))
-    unknown = [c for c in _counties(config.areas) if c not in directory.county_centres]
-    for county in unknown:
-        problems.append(Problem(nodes[0].where.file, 1, "line.directory.areas",
-                                f"'{county}' is not a county of {config.state}"))
+            problems.append(Problem.at(node.where, f"'{node.service_kind}' is not a taxonomy term code in "
+                                                   f"{shown}taxonomy_terms.csv ({', '.join(sorted(directory.kinds))})",
+                                       suffix=".kind"))
+    for county in _counties(settings.areas):
+        if county not in directory.county_centres:
+            problems.append(Problem(nodes[0].where.file, 1, "line.directory.areas",
+                                    f"'{county}' is not a county of {settings.us_state}"))
     if production and directory.sample:
         problems.append(Problem(shown, 1, "", "this is the shipped sample directory: load the real "
                                 "data with `ivr directory import PATH` before going live"))
     return directory, problems
 
 
-def _counties(areas) -> list[str]:
+def _counties(areas: Mapping[str, AreaOption]) -> list[str]:
     found = []
     for option in areas.values():
         if option.county:
             found.append(option.county)
         found.extend(_counties(option.options))
     return found
-
-
-def parse_node_fields(builder: "_Builder", src: Source, path: KeyPath, spec: dict) -> dict[str, Any]:
-    kind = spec.get("kind")
-    if not isinstance(kind, str) or not kind:
-        builder.fail(src, path + ("kind",), "a directory needs 'kind': the taxonomy term code to search")
-        return {}
-    return {"service_kind": kind}
-
-
-

@@ -1,0 +1,236 @@
+"""The directory kind: services near the caller, by ZIP code or county, and the list by text.
+
+Its steps live under `/voice/dir/<node>/<step>`: the ZIP code, the offer after two misses, the
+county menu (public health district, then county), the results and what follows them. What was
+asked travels in the URL (`path`: county-menu keys; `at`: the ZIP code or county).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+import phonenumbers
+
+from ..i18n import spoken_number
+from ..model import Node
+from ..navigator import Visit
+from ..steps import Choice, Goto, Listen, SendText, Step
+from ..urls import (
+    DIR_AFTER, DIR_AREA, DIR_AREA_KEY, DIR_OFFER, DIR_RESULTS, DIR_ZIP, CallState, dir_state, node_state,
+)
+from .base import NODE_REF, SAY_REF, Field, NodeKind
+
+if TYPE_CHECKING:
+    from ..build import Builder
+    from ..directory import Directory, Place
+    from ..navigator import Navigator
+    from ..source import KeyPath, Source
+    from ..transcript import Transcriber
+
+RESULTS = 3  # places read to the caller
+ZIP_DIGITS = 5
+
+
+class DirectorySearch(NodeKind):
+    """Find services of one kind near a ZIP code or in a county."""
+
+    name = "directory"
+    fields = (Field("say", SAY_REF),
+              Field("kind", {"type": "string",
+                             "description": "Taxonomy term code (taxonomy_terms.csv) of the services to find."},
+                    required=True),
+              Field("back", NODE_REF))
+    has_back = True
+    ends = True  # a search ends with places to call, and offers a person when it finds none
+
+    def parse(self, builder: Builder, src: Source, path: KeyPath, spec: Mapping[str, Any]) -> dict[str, Any]:
+        kind = spec.get("kind")
+        if not isinstance(kind, str) or not kind:
+            builder.fail(src, path + ("kind",), "a directory needs 'kind': the taxonomy term code to search")
+            return {}
+        return {"service_kind": kind}
+
+    # -- the ZIP code ---------------------------------------------------------------------------
+    def arrive(self, nav: Navigator, node: Node, visit: Visit) -> Step:
+        lang = visit.lang
+        prompts = nav.prompts(node.say, lang) + (nav.phrase("dir_ask_zip", lang),)
+        return Step(listen=Listen(dir_state(DIR_ZIP, node.id, lang, visit.misses), prompts, digits=ZIP_DIGITS,
+                                  choices=(Choice("zip", "the nearest places"), Choice("*", "the county menu"))))
+
+    def step(self, nav: Navigator, node: Node, state: CallState, digits: str, visit: Visit) -> Step | None:
+        directory = nav.line.directory
+        if directory is None:
+            return None
+        step = state.step[len("dir/"):]
+        if step == DIR_ZIP:
+            return self.zip_code(nav, directory, node, visit, digits)
+        if step == DIR_OFFER:
+            return self.area(nav, node, visit.lang, "") if digits[:1] == "*" else nav.person(visit, node.id)
+        if step == DIR_AREA:
+            return self.area(nav, node, visit.lang, state.path)
+        if step == DIR_AREA_KEY:
+            return self.area_key(nav, node, visit, state.path, digits)
+        if step == DIR_RESULTS:
+            return self.results(nav, directory, node, visit.lang, state.at)
+        if step == DIR_AFTER:
+            return self.after(nav, directory, node, visit, state.at, digits)
+        return None
+
+    def zip_code(self, nav: Navigator, directory: Directory, node: Node, visit: Visit, digits: str) -> Step:
+        if "*" in digits:
+            return self.area(nav, node, visit.lang, "")
+        if len(digits) == ZIP_DIGITS and digits.isdigit():
+            place = directory.locate(digits)
+            if place is not None and directory.in_state(place):
+                return self.results(nav, directory, node, visit.lang, "z" + digits)
+            problem = "dir_outside" if place is not None else "dir_unknown_zip"
+        else:
+            problem = "dir_too_short" if digits else None
+        if visit.misses == 0:
+            step = nav.arrive(node, Visit(visit.lang, 1))  # ask again once
+        else:
+            step = self.offer(nav, node, visit.lang)
+        return step.after(nav.phrase(problem, visit.lang)) if problem else step
+
+    def offer(self, nav: Navigator, node: Node, lang: str) -> Step:
+        """After a second miss: the county menu, or a person."""
+        return Step(listen=Listen(dir_state(DIR_OFFER, node.id, lang), (nav.phrase("dir_offer", lang),),
+                                  choices=(Choice("*", "the county menu"), Choice("", nav.flow.person))))
+
+    # -- the county menu ------------------------------------------------------------------------
+    def area(self, nav: Navigator, node: Node, lang: str, path: str, misses: int = 0) -> Step:
+        settings = nav.flow.directory
+        level = settings.area_level(path)
+        if level is None:
+            return self.area(nav, node, lang, "")
+        choices = tuple(Choice(o.key, f"county {o.county}" if o.county else f"area {path + o.key}",
+                               nav.prompt(o.say, lang)) for o in level.values())
+        prompts = tuple(c.prompt for c in choices) + nav.everywhere_prompts(lang)
+        return Step(listen=Listen(dir_state(DIR_AREA_KEY, node.id, lang, misses, path=path), prompts,
+                                  choices=choices))
+
+    def area_key(self, nav: Navigator, node: Node, visit: Visit, path: str, digits: str) -> Step:
+        settings = nav.flow.directory
+        level = settings.area_level(path) or settings.areas
+        lang = visit.lang
+
+        def choose(key: str) -> Step | None:
+            option = level.get(key)
+            if option is None:
+                return None
+            if option.county:
+                return self.results(nav, nav.line.directory, node, lang, "c" + option.county)
+            return self.area(nav, node, lang, path + key)
+
+        def again(misses: int) -> Step:
+            return self.area(nav, node, lang, path, misses)
+
+        return nav.press(
+            digits[:1], node, visit,
+            silence=lambda: nav.miss(node, visit, spoken=False, again=again),
+            repeat=lambda: self.area(nav, node, lang, path),
+            back=lambda: self.area(nav, node, lang, path[:-1]) if path else nav.arrive(node, Visit(lang)),
+            choose=choose,
+            wrong=lambda: nav.miss(node, visit, spoken=True, again=again),
+        )
+
+    # -- the results ----------------------------------------------------------------------------
+    def search(self, directory: Directory, node: Node, at: str) -> list[tuple[Place, float]] | None:
+        """The nearest places to `at` (a ZIP code or a county); None if it names neither."""
+        kind = node.service_kind or ""
+        if at.startswith("z") and at[1:] in directory.zips:
+            return directory.near_zip(kind, at[1:], RESULTS)
+        if at.startswith("c") and at[1:] in directory.county_centres:
+            return directory.in_county(kind, at[1:], RESULTS)
+        return None
+
+    def results(self, nav: Navigator, directory: Directory, node: Node, lang: str, at: str) -> Step:
+        found = self.search(directory, node, at)
+        if found is None:
+            return nav.apology(lang)
+        if not found:
+            return self.offer(nav, node, lang).after(nav.phrase("dir_none", lang))
+        prompts = [nav.phrase("dir_results", lang)]
+        today = nav.clock().weekday()
+        for place, _km in found:
+            prompts += [nav.data(place.name, lang), nav.data(place.town, lang)]
+            if place.open_days is None:
+                prompts.append(nav.phrase("dir_hours_unknown", lang))
+            else:
+                prompts.append(nav.phrase("dir_open_today" if today in place.open_days else "dir_closed_today", lang))
+            prompts.append(nav.data(spoken_number(place.phone), lang))
+        prompts.append(nav.phrase("dir_after", lang))
+        back = node.back or nav.home()
+        choices = (Choice("1", "the list by text message"), Choice("", back))
+        return Step(listen=Listen(dir_state(DIR_AFTER, node.id, lang, at=at), tuple(prompts), choices=choices))
+
+    def after(self, nav: Navigator, directory: Directory, node: Node, visit: Visit, at: str, digits: str) -> Step:
+        """Keys after the results: 1 texts the list (only this sends anything), or the usual keys."""
+        lang = visit.lang
+        back = node.back or nav.home()
+
+        def choose(key: str) -> Step | None:
+            if key != "1":
+                return None
+            found = self.search(directory, node, at)
+            if found is None:
+                return nav.apology(lang)
+            onward = Goto(node_state(back, lang))
+            return Step(then=SendText(self.text_body(nav, found, lang),
+                                      sent=Step(say=(nav.phrase("dir_text_sent", lang),), then=onward),
+                                      failed=Step(say=(nav.phrase("dir_text_failed", lang),), then=onward)))
+
+        return nav.press(
+            digits[:1], node, visit,
+            silence=lambda: nav.go(back, Visit(lang, called=visit.called)),
+            repeat=lambda: self.results(nav, directory, node, lang, at),
+            back=lambda: nav.go(back, Visit(lang, called=visit.called)),
+            choose=choose,
+            wrong=lambda: Step(say=(nav.phrase("not_an_option", lang),),
+                               then=Goto(dir_state(DIR_RESULTS, node.id, lang, at=at))),
+        )
+
+    def text_body(self, nav: Navigator, found: list[tuple[Place, float]], lang: str) -> str:
+        """The text message: a neutral first line (a locked phone shows it), then each place."""
+        lines = [nav.phrase("dir_text_header", lang).text]
+        for place, _km in found:
+            number = phonenumbers.format_number(phonenumbers.parse(place.phone, "US"),
+                                                phonenumbers.PhoneNumberFormat.NATIONAL)
+            lines.append(f"{place.name}, {place.town}: {number}")
+        return "\n".join(lines)
+
+    # -- the transcript -------------------------------------------------------------------------
+    def transcribe(self, t: Transcriber, node: Node) -> list[str]:
+        nav, lang = t.nav, t.lang
+        phrase = lambda name: t.said(nav.phrase(name, lang))  # noqa: E731
+        back = node.back or nav.home()
+        out = t.said_lines(node.say) + [f"> {phrase('dir_ask_zip')}", ""]
+        settings = nav.flow.directory
+        state = settings.us_state if settings else ""
+        out += [f"- a ZIP code in {state} → the {RESULTS} nearest places: \"{phrase('dir_results')}\", "
+                f"then each place's name, town, \"{phrase('dir_open_today')}\", \"{phrase('dir_closed_today')}\" "
+                f"or \"{phrase('dir_hours_unknown')}\", and its number; then \"{phrase('dir_after')}\"",
+                f"  - `1` → the list by text message: \"{phrase('dir_text_sent')}\" (or \"{phrase('dir_text_failed')}\"),"
+                f" then `{back}`",
+                f"  - silence or {t.key_of('back')} → `{back}`; {t.key_of('repeat')} → the list again",
+                f"- no place of this kind near: \"{phrase('dir_none')}\", then the offer below",
+                f"- a ZIP code outside {state}: \"{phrase('dir_outside')}\"; unknown: \"{phrase('dir_unknown_zip')}\"; "
+                f"too short: \"{phrase('dir_too_short')}\": asked once more, then the offer: \"{phrase('dir_offer')}\" "
+                f"(`*` → the county menu, anything else → `{nav.flow.person}`)",
+                "- `*` → the county menu"]
+        if t.first_of_its_kind(node):
+            out[-1] += ":"
+            out += _area_lines(t, settings.areas, "  ") if settings else []
+        else:
+            out[-1] += " (as above)"
+        return out
+
+
+def _area_lines(t: Transcriber, level, indent: str) -> list[str]:
+    out = []
+    for option in level.values():
+        where = f"{option.county} County" if option.county else "its counties"
+        out.append(f"{indent}- `{option.key}` → {where}: {t.said(t.nav.prompt(option.say, t.lang))}")
+        if option.options:
+            out += _area_lines(t, option.options, indent + "  ")
+    return out
+

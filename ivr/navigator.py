@@ -1,0 +1,288 @@
+"""The call's decisions, for every channel: given where a call is and what the caller did, the Step
+that comes next. No TwiML, no Flask, no request in here.
+
+The keys that work in every menu (a person, repeat, back) and the limit on silences and wrong keys
+are handled here, once; what a node does with its own keys belongs to its kind (`ivr.kinds`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import lru_cache
+from typing import Callable, ClassVar, Mapping, Protocol
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
+
+from .hours import is_open, next_opening, now_in
+from .line import Line
+from .model import BACK, PERSON, REPEAT, Destination, Node, Text
+from .steps import SILENCE_IGNORED, Dial, Goto, Hangup, Listen, Prompt, Step
+from .urls import (
+    DIALED, INPUT, NODE, START, STATUS, UNKNOWN, WHISPER, WHISPER_ANSWER, CallState, UrlReader, node_state,
+)
+
+DIAL_TIMEOUT = 20  # seconds a destination rings before the chain moves on
+WHISPER_TIMEOUT = 5  # seconds a helper has to press 1 after the whisper
+
+
+@dataclass(frozen=True)
+class Visit:
+    """The call as it reaches a node: its language and what the node's answer depends on."""
+
+    lang: str
+    misses: int = 0  # silences and wrong keys in a row at this node
+    origin: str = ""  # the node the caller chose this from (a helper hears it)
+    called: str = ""  # the number the caller called: the line's own, shown to helpers
+
+
+@dataclass(frozen=True)
+class Given:
+    """What came with the request: the caller's keys, or how a transfer ended."""
+
+    digits: str = ""
+    dial_status: str = ""
+    bridged: bool = False
+    called: str = ""  # the number the caller called (Twilio's `To`)
+
+
+class NodeBehaviour(Protocol):
+    """What the navigator asks of a node kind (`ivr.kinds` implements it)."""
+
+    timeless: ClassVar[bool]
+
+    def arrive(self, nav: Navigator, node: Node, visit: Visit) -> Step: ...
+    def choose(self, nav: Navigator, node: Node, visit: Visit, key: str) -> Step | None: ...
+    def silence(self, nav: Navigator, node: Node, visit: Visit) -> Step: ...
+    def step(self, nav: Navigator, node: Node, state: CallState, digits: str, visit: Visit) -> Step | None: ...
+    def transcribe(self, t, node: Node) -> list[str]: ...
+
+
+class Navigator:
+    """Decides the steps of calls on one loaded line. Safe to share between threads."""
+
+    def __init__(self, line: Line, kinds: Mapping[str, NodeBehaviour],
+                 clock: Callable[[], datetime] | None = None):
+        self.line = line
+        self.flow = line.flow
+        self.kinds = kinds
+        self.urls = UrlReader(line.flow)
+        self.clock = clock or (lambda: now_in(self.flow.time_zone))
+        # What a node says on arrival, when it depends on nothing but the node, the language and
+        # the misses so far: worked out once per loaded line (nodes x languages x misses).
+        self._timeless = lru_cache(maxsize=None)(self._arrive_timeless)
+
+    # -- the one entry point --------------------------------------------------------------------
+    def navigate(self, state: CallState, given: Given) -> Step:
+        """The Step that answers the webhook `state`, given what came with it."""
+        flow, step = self.flow, state.step
+        if step == START:
+            return self.arrive(flow.nodes[flow.start], Visit(flow.default_language, called=given.called))
+        if step == WHISPER_ANSWER:
+            return self.whisper_answer(given.digits)
+        if step in (UNKNOWN, STATUS):
+            return self.apology(state.lang)
+        node = flow.nodes[state.node]
+        visit = Visit(state.lang, state.misses, state.origin, given.called)
+        if step == NODE:
+            return self.arrive(node, visit)
+        if step == INPUT:
+            return self.answer(node, visit, given.digits.strip())
+        if step == DIALED:
+            return self.dialed(node, visit, state.to, given.dial_status, given.bridged)
+        if step == WHISPER:
+            return self.whisper(node, visit, state.to)
+        found = self.kinds[node.kind].step(self, node, state, given.digits.strip(), visit)
+        return found if found is not None else self.apology(state.lang)
+
+    # -- arriving and answering -----------------------------------------------------------------
+    def arrive(self, node: Node, visit: Visit) -> Step:
+        """What the caller hears on reaching `node`."""
+        kind = self.kinds[node.kind]
+        if kind.timeless:
+            return self._timeless(node.id, visit.lang, visit.misses)
+        return kind.arrive(self, node, visit)
+
+    def _arrive_timeless(self, node_id: str, lang: str, misses: int) -> Step:
+        node = self.flow.nodes[node_id]
+        return self.kinds[node.kind].arrive(self, node, Visit(lang, misses))
+
+    def go(self, node_id: str, visit: Visit, origin: str = "") -> Step:
+        """Arrive at `node_id` afresh (no misses), having come from `origin`."""
+        return self.arrive(self.flow.nodes[node_id], Visit(visit.lang, 0, origin, visit.called))
+
+    def answer(self, node: Node, visit: Visit, digits: str) -> Step:
+        """A key (or silence) at a node."""
+        kind = self.kinds[node.kind]
+        return self.press(
+            digits[:1], node, visit,
+            silence=lambda: kind.silence(self, node, visit),
+            repeat=lambda: self.go(node.id, visit, node.id),
+            back=lambda: self.go(node.back or node.id, visit, node.id),
+            choose=lambda key: kind.choose(self, node, Visit(visit.lang, visit.misses, node.id, visit.called), key),
+            wrong=lambda: self.miss(node, visit, spoken=True),
+        )
+
+    def press(self, key: str, node: Node, visit: Visit, *, silence: Callable[[], Step],
+              repeat: Callable[[], Step], back: Callable[[], Step],
+              choose: Callable[[str], Step | None], wrong: Callable[[], Step]) -> Step:
+        """The meaning of one key wherever the caller listens: the keys that work everywhere
+        first (a person, repeat, back), then the listening point's own keys, else `wrong`."""
+        if not key:
+            return silence()
+        action = self.everywhere(key)
+        if action == PERSON:
+            return self.person(visit, node.id)
+        if action == REPEAT:
+            return repeat()
+        if action == BACK:
+            return back()
+        return choose(key) or wrong()
+
+    def everywhere(self, key: str) -> str | None:
+        """The action of a key that works in every menu, if `key` is one."""
+        found = self.flow.keys.get(key)
+        return found.action if found else None
+
+    def miss(self, node: Node, visit: Visit, spoken: bool,
+             again: Callable[[int], Step] | None = None) -> Step:
+        """Silence or a wrong key: the step again (`again(misses)`, by default the node), or a
+        person once the misses in a row reach the line's limit. Never a hang-up."""
+        misses = visit.misses + 1
+        if misses >= self.flow.max_misses:
+            return self.person(visit, node.id)
+        step = again(misses) if again else self.arrive(node, Visit(visit.lang, misses))
+        return step.after(self.phrase("not_an_option", visit.lang)) if spoken else step
+
+    def person(self, visit: Visit, origin: str) -> Step:
+        """On to a person: the line's person transfer."""
+        return self.go(self.flow.person, visit, origin)
+
+    # -- speaking -------------------------------------------------------------------------------
+    def prompt(self, text: Text, lang: str) -> Prompt:
+        return self.line.speech[(lang, text.source)]
+
+    def phrase(self, name: str, lang: str) -> Prompt:
+        return self.prompt(self.flow.phrase(name), lang)
+
+    def prompts(self, texts: tuple[Text, ...], lang: str) -> tuple[Prompt, ...]:
+        return tuple(self.prompt(text, lang) for text in texts)
+
+    def data(self, text: str, lang: str) -> Prompt:
+        """Names, towns and numbers from data, spoken by the language's voice (for a language
+        spoken from recordings, by the default language's voice: a recording cannot say them)."""
+        language = self.flow.languages.get(lang)
+        if language is None or language.audio:
+            language = self.flow.languages[self.flow.default_language]
+        return Prompt(text, language.code, language.say_language, language.voice)
+
+    def everywhere_prompts(self, lang: str) -> tuple[Prompt, ...]:
+        """The announcements of the keys that work in every menu."""
+        return tuple(self.prompt(key.say, lang) for key in self.flow.keys.values())
+
+    # -- transfers ------------------------------------------------------------------------------
+    def chain(self, dest_id: str | None) -> list[Destination]:
+        """The destinations a transfer tries, in order, each once."""
+        found, seen = [], set()
+        destinations = self.flow.destinations
+        while dest_id and dest_id in destinations and dest_id not in seen:
+            seen.add(dest_id)
+            found.append(destinations[dest_id])
+            dest_id = destinations[dest_id].next
+        return found
+
+    def dial_from(self, node: Node, visit: Visit, dest_id: str | None) -> Step:
+        """Dial the first destination from `dest_id` on that is open (saying which are closed),
+        or read out the numbers and say goodbye when none is."""
+        now = self.clock()
+        said: list[Prompt] = []
+        for dest in self.chain(dest_id):
+            if dest.number is None:
+                continue
+            if not is_open(dest.hours, now, self.flow.calendar):
+                said += self.closed(dest, visit.lang, now)
+                continue
+            dial = Dial(
+                destination=dest.id, number=dest.number, timeout=DIAL_TIMEOUT,
+                done=CallState(DIALED, node.id, visit.lang, to=dest.id, origin=visit.origin),
+                status=CallState(STATUS, node.id, to=dest.id),
+                whisper=(CallState(WHISPER, node.id, visit.lang, to=dest.id, origin=visit.origin)
+                         if dest.whisper else None),
+                caller_id=None if dest.pass_caller_id else (visit.called or None))
+            return Step(say=tuple(said), then=dial)
+        return self.numbers_and_goodbye(node, visit.lang).after(*said)
+
+    def closed(self, dest: Destination, lang: str, now: datetime) -> list[Prompt]:
+        """'That line is closed right now. It opens Monday 8:00 AM.' in the caller's language."""
+        said = [self.prompt(dest.name, lang), self.phrase("closed", lang)]
+        opening = next_opening(dest.hours, now, self.flow.calendar) if dest.hours else None
+        opens = self.phrase("opens", lang)
+        if opening is not None and not opens.audio:  # a recording cannot say a time that changes
+            when = f"{format_date(opening, 'EEEE', locale=lang)} {format_time(opening, 'short', locale=lang)}"
+            said.append(replace(opens, text=opens.text.replace("{opens}", when)))
+        return said
+
+    def numbers_and_goodbye(self, node: Node, lang: str) -> Step:
+        """The end of every failed transfer: numbers to call, said twice, then goodbye."""
+        said = [self.phrase("not_connected", lang)]
+        for _ in range(2):
+            for dest in self.chain(node.to):
+                said += [self.prompt(dest.name, lang), self.prompt(dest.number_text, lang)]
+        return self.goodbye(lang).after(*said)
+
+    def goodbye(self, lang: str) -> Step:
+        goodbye = self.flow.nodes.get(self.flow.goodbye or "")
+        return self.arrive(goodbye, Visit(lang)) if goodbye else Step(then=Hangup())
+
+    def dialed(self, node: Node, visit: Visit, dest_id: str, status: str, bridged: bool) -> Step:
+        """After a <Dial>: done if a person talked with the caller; else the next in the chain.
+        Only a bridge means they talked: `completed` alone may be a declined whisper."""
+        if status == "completed" and bridged:
+            return self.goodbye(visit.lang)
+        tried = [d.id for d in self.chain(node.to)]
+        following = tried[tried.index(dest_id) + 1:] if dest_id in tried else []
+        if following:
+            return self.dial_from(node, visit, following[0]).after(self.phrase("trying_next", visit.lang))
+        return self.numbers_and_goodbye(node, visit.lang)
+
+    def whisper(self, node: Node, visit: Visit, dest_id: str) -> Step:
+        """Heard by the helper before the caller is bridged: who calls, and press 1 to accept.
+
+        No key within a few seconds (or a voicemail greeting) hangs up this leg, so the caller's
+        <Dial> ends unbridged and the chain moves on instead of leaving a voicemail.
+        """
+        flow = self.flow
+        default = flow.languages[flow.default_language]
+        try:
+            language = Locale.parse(visit.lang).get_display_name(flow.default_language) or visit.lang
+        except (ValueError, UnknownLocaleError):
+            language = visit.lang
+        came_from = visit.origin or (node.back or node.id)
+        text = flow.whisper.format(line=flow.name, language=language, menu=came_from.replace("_", " "))
+        said = Prompt(text, default.code, default.say_language, default.voice)
+        listen = Listen(CallState(WHISPER_ANSWER, to=dest_id), (said, said), timeout=WHISPER_TIMEOUT,
+                        silence=SILENCE_IGNORED)
+        return Step(listen=listen, then=Hangup())
+
+    @staticmethod
+    def whisper_answer(digits: str) -> Step:
+        """Accepted (1): an empty answer ends the whisper and bridges the caller. Else hang up."""
+        return Step() if digits.strip()[:1] == "1" else Step(then=Hangup())
+
+    # -- when things go wrong -------------------------------------------------------------------
+    def apology(self, lang: str) -> Step:
+        """A sorry, then a menu that surely exists."""
+        lang = self.urls.language(lang)
+        return Step(say=(self.phrase("error", lang),), then=Goto(node_state(self.home(), lang)))
+
+    def home(self) -> str:
+        """The first menu after the language choice, or the start."""
+        for node in self.flow.nodes.values():
+            if node.kind == "language" and node.next:
+                return node.next
+        return self.flow.start
+
+    def last_resort(self) -> Step:
+        """For when even an apology failed: straight to a person, numbers if that fails."""
+        lang = self.flow.default_language
+        return self.person(Visit(lang), "").after(self.phrase("error", lang))
