@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from flask.cli import FlaskGroup
 
-from . import create_app, default_content_root, schema
+from . import create_app, default_content_root, schema, translations
 from .directory import OPTIONAL_FILES, REQUIRED_FILES, SAMPLE_MARKER, load_directory
 from .flow import check, load_line
 from .kinds import KINDS
@@ -96,6 +96,43 @@ def schema_command(root: Path | None) -> None:
         raise click.ClickException(f"{path} does not exist")
     changed = schema.write(path)
     click.echo(f"{'updated' if changed else 'already up to date:'} {path}")
+
+
+@main.group("translations")
+def translations_group() -> None:
+    """Keep every language's catalog in step with the menus."""
+
+
+@translations_group.command("update", with_appcontext=False)
+@root_option
+def translations_update(root: Path | None) -> None:
+    """Collect the prompts into locales/messages.pot and merge them into every catalog.
+
+    Only what changed in the menus changes in the catalogs. New sentences arrive untranslated (or
+    fuzzy, with a close old translation to check); the line does not speak them until translated.
+    """
+    root = root or default_content_root()
+    pot_changed, merged = translations.update(root, translations.line_name(root))
+    click.echo(f"{'updated' if pot_changed else 'unchanged:'} {root / translations.TEMPLATE}")
+    for result in merged:
+        todo = (f"{result.untranslated} to translate, {result.fuzzy} fuzzy to check"
+                if result.untranslated or result.fuzzy else "complete")
+        click.echo(f"{'updated' if result.changed else 'unchanged:'} {result.path}: {todo}")
+
+
+@translations_group.command("add", with_appcontext=False)
+@root_option
+@click.argument("code")
+def translations_add(root: Path | None, code: str) -> None:
+    """Start the catalog of a new language CODE (never overwrites an existing one)."""
+    root = root or default_content_root()
+    try:
+        path = translations.add(root, code, translations.line_name(root))
+    except (FileExistsError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"started {path}. The line speaks the language once it is listed in menus/line.yaml "
+               f"under line.languages (its key, name, choose sentence and voice, or audio: true) and "
+               f"every sentence is translated; `ivr validate` lists what is missing.")
 
 
 @main.command("audio-script", with_appcontext=False)
