@@ -12,10 +12,18 @@ workers = 2
 graceful_timeout = 30
 # The line's own log lines (never a caller's number) beside gunicorn's.
 logconfig_dict = runtime.LOGGING
+# The access log without query strings or referers: with the number set to GET, Twilio's fields
+# (From, Caller, FromZip...) and a caller's ZIP code travel in the query.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss "%(a)s"'
 
 
 def when_ready(server):
-    """In the master, once the preloaded app is built: freeze it for the workers to share."""
+    """In the master, once the preloaded app is built and the sockets bound: refuse to serve the
+    unprotected development mode beyond this machine, and freeze the app for the workers to share."""
+    problem = runtime.unsafe_binding(server.app.wsgi(), [listener.sock.getsockname() for listener in server.LISTENERS])
+    if problem:
+        server.log.error(problem)
+        server.halt(problem, exit_status=1)
     runtime.freeze_loaded()
 
 

@@ -13,6 +13,7 @@ from . import security, voice
 from .served import LineHolder
 from .settings import Settings
 from .sms import NoSms, TwilioSms
+from .texting import TextLimits
 from .transfer_log import TransferLog
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
         sender = (TwilioSms(settings.account_sid, settings.auth_token)
                   if settings.account_sid and settings.auth_token else NoSms())
     app.extensions["ivr.sms"] = sender
+    app.extensions["ivr.texts"] = TextLimits()
     # Werkzeug answers "//" in a path with a 308 redirect; Twilio must always get TwiML instead,
     # so such a URL is simply unknown, and unknown /voice URLs answer an apology and a menu.
     app.url_map.merge_slashes = False

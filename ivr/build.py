@@ -18,6 +18,7 @@ import holidays
 import phonenumbers
 
 from . import i18n
+from .characters import first_control
 from .hours import DAYS, HolidayCalendar, Hours, parse_week
 from .model import (
     GLOBAL_ACTIONS, KEYPAD, PERSON, Destination, Flow, GlobalKey, Language, Node, Option, Text, Where,
@@ -77,7 +78,12 @@ class Builder:
             return None
         if "{" in value and not placeholders_of(value) and "{}" not in value:
             self.fail(src, path, "has a '{' or '}' that is not a {destination} placeholder")
-        return Text(" ".join(value.split()), self.where(src, path))
+        text = " ".join(value.split())
+        control = first_control(text)
+        if control:
+            self.fail(src, path, f"has the character {control}, which cannot be spoken: delete it")
+            return None
+        return Text(text, self.where(src, path))
 
     def texts(self, src: Source, path: KeyPath, value: Any) -> tuple[Text, ...]:
         items = value if isinstance(value, list) else [value]

@@ -55,8 +55,7 @@ def check(root: Path, production: bool = False) -> tuple[Line | None, list[Probl
             if dest.placeholder:
                 builder.problems.append(Problem.at(dest.where, f"{dest.number} is a placeholder: fill in the "
                                                                f"real number for {dest.name} before going live"))
-    if any(not p.warning for p in builder.problems):
-        return None, builder.problems
+    # Translations are checked even when the menus have errors: every problem in one run.
     speech, speech_problems, complete = build_speech(flow, root)
     builder.problems.extend(speech_problems)
     if any(not p.warning for p in builder.problems):

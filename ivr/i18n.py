@@ -5,7 +5,9 @@ import gettext
 import hashlib
 import io
 import json
+import os
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -51,13 +53,23 @@ def catalog_path(root: Path, code: str) -> Path:
     return root / "locales" / code / "LC_MESSAGES" / "messages.po"
 
 
+class CatalogError(Exception):
+    """A catalog that cannot be read at all; `line` is where the trouble starts."""
+
+    def __init__(self, line: int, message: str):
+        self.line = line
+        super().__init__(message)
+
+
 def load_catalog(root: Path, code: str) -> Mapping[str, str] | None:
     """A language's finished translations (msgid -> msgstr), read from its .po file directly, so a
-    saved edit needs no compile step to be heard. Fuzzy and empty entries are left out.
+    saved edit needs no compile step to be heard. Fuzzy and empty entries are left out. None if
+    the language has no catalog; CatalogError if it cannot be read (not UTF-8, say).
 
     Parsing a large .po takes babel a while, so the result is also kept compiled beside it, named
     by a hash of the .po's bytes (`.messages.<hash>.mo`, ignored by git): an unchanged file is
-    read back from there, and any change, however its date was set, is parsed afresh.
+    read back from there, and any change, however its date was set, is parsed afresh. The cache
+    is written whole or not at all, and a cache that cannot be read is ignored.
     """
     path = catalog_path(root, code)
     if not path.exists():
@@ -67,18 +79,54 @@ def load_catalog(root: Path, code: str) -> Mapping[str, str] | None:
     try:
         with cached.open("rb") as handle:
             return _finished(gettext.GNUTranslations(handle)._catalog)
-    except (OSError, ValueError):  # not compiled yet, or unreadable: parse the .po
+    except Exception:  # noqa: BLE001 - not compiled yet, or cut short: parse the .po instead
         pass
-    catalog = read_po(io.BytesIO(data), locale=code)
+    catalog = _parse(data, code)
     try:
-        for old in path.parent.glob(".messages.*.mo"):
-            old.unlink()
-        with cached.open("wb") as handle:
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        with partial.open("wb") as handle:
             write_mo(handle, catalog, use_fuzzy=False)
+        os.replace(partial, cached)  # another worker reading it sees the whole file or none
+        for old in path.parent.glob(".messages.*.mo"):
+            if old != cached:
+                old.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only content folder: parse the .po each time
     return {m.id: m.string for m in catalog
             if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string and not m.fuzzy}
+
+
+def _parse(data: bytes, code: str):
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise CatalogError(line, f"is not saved as UTF-8 (byte 0x{data[exc.start]:02x} here): open it "
+                                 "in Poedit, or save it as UTF-8 in your editor") from None
+    try:
+        return read_po(io.BytesIO(data), locale=code)
+    except Exception as exc:  # noqa: BLE001 - babel's own errors, whatever they are, located
+        raise CatalogError(getattr(exc, "lineno", 1) or 1, f"cannot be read: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a catalog, where a translator finds it."""
+
+    line: int
+    string: str
+    fuzzy: bool
+
+
+def catalog_entries(root: Path, code: str) -> dict[str, Entry]:
+    """Every entry of a language's catalog with its line: for telling a translator where to look."""
+    path = catalog_path(root, code)
+    try:
+        catalog = _parse(path.read_bytes(), code)
+    except (OSError, CatalogError):
+        return {}
+    return {m.id: Entry(m.lineno or 1, m.string if isinstance(m.string, str) else "", m.fuzzy)
+            for m in catalog if m.id and isinstance(m.id, str)}
 
 
 def _finished(messages: Mapping) -> dict[str, str]:

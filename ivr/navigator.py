@@ -33,7 +33,7 @@ class Visit:
     lang: str
     misses: int = 0  # silences and wrong keys in a row at this node
     origin: str = ""  # the node the caller chose this from (a helper hears it)
-    called: str = ""  # the number the caller called: the line's own, shown to helpers
+    line_number: str = ""  # the line's own number: what helpers see as the caller ID
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Given:
     digits: str = ""
     dial_status: str = ""
     bridged: bool = False
-    called: str = ""  # the number the caller called (Twilio's `To`)
+    line_number: str = ""  # the line's own number (configured, or the checked number the caller dialled)
 
 
 class NodeBehaviour(Protocol):
@@ -77,13 +77,13 @@ class Navigator:
         """The Step that answers the webhook `state`, given what came with it."""
         flow, step = self.flow, state.step
         if step == START:
-            return self.arrive(flow.nodes[flow.start], Visit(flow.default_language, called=given.called))
+            return self.arrive(flow.nodes[flow.start], Visit(flow.default_language, line_number=given.line_number))
         if step == WHISPER_ANSWER:
             return self.whisper_answer(given.digits)
         if step in (UNKNOWN, STATUS):
             return self.apology(state.lang)
         node = flow.nodes[state.node]
-        visit = Visit(state.lang, state.misses, state.origin, given.called)
+        visit = Visit(state.lang, state.misses, state.origin, given.line_number)
         if step == NODE:
             return self.arrive(node, visit)
         if step == INPUT:
@@ -109,7 +109,7 @@ class Navigator:
 
     def go(self, node_id: str, visit: Visit, origin: str = "") -> Step:
         """Arrive at `node_id` afresh (no misses), having come from `origin`."""
-        return self.arrive(self.flow.nodes[node_id], Visit(visit.lang, 0, origin, visit.called))
+        return self.arrive(self.flow.nodes[node_id], Visit(visit.lang, 0, origin, visit.line_number))
 
     def answer(self, node: Node, visit: Visit, digits: str) -> Step:
         """A key (or silence) at a node."""
@@ -119,7 +119,7 @@ class Navigator:
             silence=lambda: kind.silence(self, node, visit),
             repeat=lambda: self.go(node.id, visit, node.id),
             back=lambda: self.go(node.back or node.id, visit, node.id),
-            choose=lambda key: kind.choose(self, node, Visit(visit.lang, visit.misses, node.id, visit.called), key),
+            choose=lambda key: kind.choose(self, node, Visit(visit.lang, visit.misses, node.id, visit.line_number), key),
             wrong=lambda: self.miss(node, visit, spoken=True),
         )
 
@@ -208,7 +208,7 @@ class Navigator:
                 status=CallState(STATUS, node.id, to=dest.id),
                 whisper=(CallState(WHISPER, node.id, visit.lang, to=dest.id, origin=visit.origin)
                          if dest.whisper else None),
-                caller_id=None if dest.pass_caller_id else (visit.called or None))
+                caller_id=None if dest.pass_caller_id else (visit.line_number or None))
             return Step(say=tuple(said), then=dial)
         return self.numbers_and_goodbye(node, visit.lang).after(*said)
 

@@ -4,6 +4,7 @@ content watcher. Called by gunicorn's hooks (gunicorn.conf.py) or an explicit st
 from __future__ import annotations
 
 import gc
+import ipaddress
 import logging.config
 from typing import Any
 
@@ -29,6 +30,26 @@ LOGGING: dict[str, Any] = {
 
 def configure_logging() -> None:
     logging.config.dictConfig(LOGGING)
+
+
+def unsafe_binding(app: Flask, addresses: list) -> str | None:
+    """Why the line must not serve on these socket addresses, or None. The development mode
+    checks no signature, so it may listen on a loopback address (or a unix socket) only."""
+    settings = app.extensions.get("ivr.settings") if isinstance(app, Flask) else None
+    if settings is None or not settings.insecure_dev_mode:
+        return None
+    for address in addresses:
+        host = address[0] if isinstance(address, tuple) else None
+        if host is None:
+            continue  # a unix socket: this machine only
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            return (f"IVR_INSECURE_DEV_MODE checks no Twilio signature, so it serves on a loopback "
+                    f"address only (127.0.0.1 or ::1), not {host}: set TWILIO_AUTH_TOKEN instead")
+    return None
 
 
 def freeze_loaded() -> None:

@@ -1,47 +1,66 @@
-"""Only Twilio may drive the line: every /voice request must carry a valid X-Twilio-Signature."""
+"""Only Twilio may drive the line: every /voice request must carry a valid X-Twilio-Signature.
+
+The check is cheap for whoever fails it: a missing or malformed signature is refused before the
+body is read, a body over `MAX_BODY` is refused unread (413), and only then are the form fields
+parsed and signed. A request that has not passed the check is never answered with TwiML: every
+refusal is a 403 or 413 (see `voice.handle_error`).
+"""
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
+import re
 from typing import Iterator
 
 from flask import Flask, Response, current_app, request
 from twilio.request_validator import RequestValidator
+from werkzeug.datastructures import MultiDict
 
 log = logging.getLogger(__name__)
 
 DEV_MODE_WARNING = ("INSECURE DEVELOPMENT MODE: Twilio signatures are NOT checked. Anyone who can "
                     "reach this server can drive the line. Never use this on a public address.")
+#: Twilio's voice webhooks and status callbacks carry a few kB of fields; anything much bigger is
+#: not Twilio, and is refused before it is read.
+MAX_BODY = 16 * 1024
+#: What X-Twilio-Signature looks like when signed with an account's auth token: the base64 of an
+#: HMAC-SHA1 (20 bytes). Anything else is refused without reading the request's body.
+SIGNATURE_FORM = re.compile(r"^[A-Za-z0-9+/]{27}=$")
+#: Where a request that passed the check is marked, for the error handler and the handlers.
+SIGNED_KEY = "ivr.signed"
+#: Where the request's Twilio fields are kept once read, for the handlers.
+FIELDS_KEY = "ivr.twilio_fields"
 
 
 def called_urls() -> Iterator[str]:
     """The URL Twilio called, as it wrote it. Werkzeug re-quotes `request.url`, so then also try
     the path and query exactly as they arrived; both describe this one request. Lazily: nearly
     every request matches the first."""
-    yield request.url
-    if request.query_string:
-        yield f"{request.base_url}?{request.query_string.decode('latin-1')}"
+    seen = set()
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
-    if raw:
-        yield f"{request.scheme}://{request.host}{request.script_root}{raw}"
+    for url in (request.url,
+                f"{request.base_url}?{request.query_string.decode('latin-1')}" if request.query_string else None,
+                f"{request.scheme}://{request.host}{request.script_root}{raw}" if raw else None):
+        if url and url not in seen:
+            seen.add(url)
+            yield url
 
 
-#: Where the request's Twilio fields are kept once read, for the handlers.
-FIELDS_KEY = "ivr.twilio_fields"
+def signed_params() -> MultiDict:
+    """The fields Twilio signed: every value of every form field of a POST (a field may repeat,
+    and Twilio signs each of its values), none for a GET (the query is part of the URL)."""
+    return request.form if request.method == "POST" else MultiDict()
 
 
 def twilio_fields() -> dict[str, str]:
-    """The fields Twilio sent: the form of a POST, the query of a GET."""
+    """The fields Twilio sent, one value each: the form of a POST, the query of a GET."""
     return (request.form if request.method == "POST" else request.args).to_dict(flat=True)
 
 
-def signature_ok(token: str) -> bool:
+def signature_ok(token: str, signature: str) -> bool:
     """Check the request against the URL Twilio called (query included) and its form fields."""
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature:
-        return False
-    fields = request.environ[FIELDS_KEY] = twilio_fields()
-    params = fields if request.method == "POST" else {}
+    params = signed_params()
     validator = RequestValidator(token)
     for url in called_urls():
         # Twilio signs the URL it called, so the one signature over that exact URL nearly always
@@ -54,6 +73,25 @@ def signature_ok(token: str) -> bool:
     return False
 
 
+def printable(text: str) -> str:
+    """`text` safe to log: control characters (a forged newline, say) shown escaped."""
+    return text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+
+
+def loopback_client() -> bool:
+    """The request comes from this machine (the address the server saw, not X-Forwarded-For)."""
+    orig = request.environ.get("werkzeug.proxy_fix.orig", {})
+    address = orig.get("REMOTE_ADDR") or request.environ.get("REMOTE_ADDR", "")
+    try:
+        return ipaddress.ip_address(address.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def forbidden(reason: str) -> Response:
+    return Response(f"Forbidden: {reason}.\n", 403, mimetype="text/plain")
+
+
 def check_signature() -> Response | None:
     """before_request hook for /voice: 403 unless signed (or in the explicit development mode)."""
     path = request.path
@@ -61,23 +99,34 @@ def check_signature() -> Response | None:
         return None
     settings = current_app.extensions["ivr.settings"]
     if settings.insecure_dev_mode:
+        if not loopback_client():
+            log.warning("development mode refused a request from another machine (path %s)", printable(path))
+            return forbidden("the development mode answers this machine only")
         log.warning(DEV_MODE_WARNING)
+        request.environ[SIGNED_KEY] = True
         return None
     token = settings.auth_token
     if not token:
         log.error("refusing a call: TWILIO_AUTH_TOKEN is not set (set it, or start the local "
                   "development mode that says it is unprotected)")
-        return Response("Forbidden: this line has no TWILIO_AUTH_TOKEN configured.\n", 403,
-                        mimetype="text/plain")
-    if not signature_ok(token):
-        log.warning("rejected a /voice request with a missing or wrong X-Twilio-Signature (path %s)",
-                    path)
-        return Response("Forbidden: missing or invalid X-Twilio-Signature.\n", 403, mimetype="text/plain")
+        return forbidden("this line has no TWILIO_AUTH_TOKEN configured")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not SIGNATURE_FORM.match(signature):
+        log.warning("rejected a /voice request with a missing or malformed X-Twilio-Signature (path %s)",
+                    printable(path))
+        return forbidden("missing or invalid X-Twilio-Signature")
+    # Reading the form may raise 413 (over MAX_BODY): the error handler answers it as it is.
+    if not signature_ok(token, signature):
+        log.warning("rejected a /voice request with a wrong X-Twilio-Signature (path %s)", printable(path))
+        return forbidden("missing or invalid X-Twilio-Signature")
+    request.environ[SIGNED_KEY] = True
+    request.environ[FIELDS_KEY] = twilio_fields()
     return None
 
 
 def init_app(app: Flask) -> None:
     settings = app.extensions["ivr.settings"]
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     if settings.insecure_dev_mode:
         log.warning(DEV_MODE_WARNING)
     elif not settings.auth_token:

@@ -87,16 +87,40 @@ class LineHolder:
                       datetime.now(timezone.utc))
 
     def reload(self) -> bool:
-        """Load the content again; on any problem keep serving the last good line."""
+        """Load the content again; on any problem keep serving the last good line. Never raises:
+        whatever goes wrong is a refusal, logged, and shown by /healthz."""
         with self._lock:
             try:
                 served = self._load()
+                problems = shrunk_directory(self.current.line, served.line)
             except FlowError as exc:
-                for problem in exc.problems:
+                problems = exc.problems
+            except Exception as exc:  # noqa: BLE001 - a reload must never take the line down
+                log.exception("reload failed unexpectedly")
+                problems = [Problem("content", 1, "", f"could not be loaded: {type(exc).__name__}: {exc}")]
+            if problems:
+                for problem in problems:
                     log.error("reload refused, still serving the last good line: %s", problem)
-                self.last_refusal = (datetime.now(timezone.utc), exc.problems[0])
+                self.last_refusal = (datetime.now(timezone.utc), problems[0])
                 return False
             self.current = served
             self.last_refusal = None
             log.info("reloaded the line from %s (version %s)", self.root, served.version)
             return True
+
+
+#: A reload that would leave the directory with less than this share of its places is refused:
+#: a cut-short export (a file cut to its header row, a renamed column) must not empty it.
+KEEP_SHARE = 0.5
+
+
+def shrunk_directory(old: Line, new: Line) -> list[Problem]:
+    """Problems if `new` would lose most of the places callers hear about in `old`."""
+    before = len(old.directory.places) if old.directory else 0
+    after = len(new.directory.places) if new.directory else 0
+    if before and after < before * KEEP_SHARE:
+        folder = new.flow.directory.folder if new.flow.directory else "directory"
+        return [Problem(f"{folder}/", 1, "", f"the directory would go from {before} places to {after}: "
+                        "a file is probably cut short or a column renamed (see the warnings above). "
+                        "If that is right, restart the line to serve it")]
+    return []

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+import phonenumbers
+
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}
 PREFIX = "IVR_"
@@ -53,6 +55,20 @@ def parse_path(name: str, value: Any) -> Path | None:
     return Path(text) if text else None
 
 
+def parse_phone_number(name: str, value: Any) -> str:
+    """An E.164 number, like +12075550123 (empty: not set)."""
+    text = str(value).strip()
+    if not text:
+        return ""
+    try:
+        valid = phonenumbers.is_valid_number(phonenumbers.parse(text, None))
+    except phonenumbers.NumberParseException:
+        valid = False
+    if not valid or not text.startswith("+"):
+        raise SettingsError(f"{name}={value!r} is not a phone number in E.164 form, like +12075550123")
+    return text
+
+
 def setting(parse: Callable[[str, Any], Any], default: Any, help: str) -> Any:
     return field(default=default, metadata={"parse": parse, "help": help})
 
@@ -69,6 +85,8 @@ class Settings:
     production: bool = setting(parse_bool, False, "refuse to start while any phone number is a placeholder")
     reload_seconds: float = setting(parse_seconds, 0.0, "reload the content when a file changes (0: never)")
     transfer_log: Path | None = setting(parse_path, None, "append how each transfer ended (JSON lines, no numbers)")
+    line_number: str = setting(parse_phone_number, "", "the line's own Twilio number (E.164): the caller ID "
+                               "helpers see and the sender of texts")
 
     @staticmethod
     def variable(name: str) -> str:

@@ -61,6 +61,15 @@ class _Frame:
         self.path, self.value, self.key, self.index = path, value, None, 0
 
 
+#: What a value tagged (or looking like) each YAML type must be, in words.
+_TYPE_WORDS = {"timestamp": "date, like 2026-12-24", "int": "whole number", "float": "number",
+               "bool": "yes/no value"}
+
+
+class _BadValue(ValueError):
+    """A scalar that YAML reads as a date or number but that is none."""
+
+
 def _scalar(event: yaml.ScalarEvent, constructor: SafeConstructor) -> Any:
     if not event.implicit[0] or (event.value and not _MAYBE_TYPED.match(event.value)):
         if event.tag in (None, "!", "tag:yaml.org,2002:str"):
@@ -68,7 +77,12 @@ def _scalar(event: yaml.ScalarEvent, constructor: SafeConstructor) -> Any:
     tag = event.tag if event.tag not in (None, "!") else _RESOLVER.resolve(
         yaml.ScalarNode, event.value, event.implicit)
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
-    return constructor.construct_object(node, deep=True)
+    try:
+        return constructor.construct_object(node, deep=True)
+    except (ValueError, TypeError, OverflowError) as exc:
+        # 2026-02-30, !!int hello: reported where it is written, never a crash.
+        kind = tag.rsplit(":", 1)[-1]
+        raise _BadValue(f"'{event.value}' is not a valid {_TYPE_WORDS.get(kind, kind)} ({exc})") from None
 
 
 def _build(events, src: Source, problems: list[Problem]) -> Any:
@@ -117,7 +131,11 @@ def _build(events, src: Source, problems: list[Problem]) -> Any:
 
     for event in events:
         if isinstance(event, yaml.ScalarEvent):
-            value = _scalar(event, constructor)
+            try:
+                value = _scalar(event, constructor)
+            except _BadValue as exc:
+                problems.append(Problem(src.file, event.start_mark.line + 1, ".".join(child_path()), str(exc)))
+                value = event.value
             if event.anchor:
                 anchors[event.anchor] = value
             place(value, event)
@@ -161,6 +179,14 @@ def parse(text: str, name: str) -> tuple[Source, list[Problem]]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         problems.append(Problem(name, line, "", f"not valid YAML: {exc.problem or exc}"))
+        return src, problems
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        problems.append(Problem(name, line, "", f"character #x{exc.character:04x} is not allowed "
+                                "(a control character, perhaps pasted in): delete it"))
+        return src, problems
+    except yaml.YAMLError as exc:
+        problems.append(Problem(name, 1, "", f"not valid YAML: {exc}"))
         return src, problems
     src.data = {} if data is None else data
     return src, problems

@@ -6,14 +6,20 @@ numbers read digit by digit. Rendering a call step is then a dictionary lookup.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Mapping
 
+from babel.core import get_global
+
 from . import i18n
+from .characters import first_control
 from .model import Flow, Language, Text, placeholders_of
 from .problems import Problem
 from .steps import Prompt
 
+
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 #: (language code, English source) -> how the line says it
 Speech = Mapping[tuple[str, str], Prompt]
@@ -35,34 +41,81 @@ def _problem(text: Text, message: str, warning: bool = False) -> Problem:
     return Problem(text.where.file, text.where.line, text.where.path, message, warning)
 
 
+def writes_latin(code: str) -> bool:
+    """Whether a language is written in the Latin script (CLDR's likely script for it)."""
+    likely = get_global("likely_subtags").get(code.split("_")[0], "")
+    return "_Latn" in likely or not likely
+
+
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+class _Catalog:
+    """One language's catalog, and problems located in it for the translator: file:line, the
+    English sentence, and what to do."""
+
+    def __init__(self, root: Path, code: str):
+        self.root, self.code = root, code
+        self.file = str(i18n.catalog_path(Path("."), code))
+        self._entries: dict[str, i18n.Entry] | None = None
+
+    def problem(self, text: Text, message: str) -> Problem:
+        if self._entries is None:
+            self._entries = i18n.catalog_entries(self.root, self.code)
+        entry = self._entries.get(text.source)
+        return Problem(self.file, entry.line if entry else 1, text.where.path,
+                       f"{message}: \"{text.source}\" ({text.where.file}:{text.where.line})")
+
+    def missing(self, text: Text) -> Problem:
+        if self._entries is None:
+            self._entries = i18n.catalog_entries(self.root, self.code)
+        entry = self._entries.get(text.source)
+        if entry is None:
+            return self.problem(text, f"not in the {self.code} catalog yet (run `ivr translations update`)")
+        if entry.fuzzy and entry.string:
+            return self.problem(text, f"the {self.code} translation is marked fuzzy, a guess from a "
+                                      "similar sentence: check it, then remove the fuzzy flag")
+        return self.problem(text, f"no {self.code} translation yet")
+
+
 def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Prompt], list[Problem], set[str]]:
     """Work out every utterance; return them, the problems, and the languages that are complete."""
     spoken = numbers(flow)
     speech: dict[tuple[str, str], Prompt] = {}
     problems: list[Problem] = []
     complete: set[str] = set()
-    texts = [text for _, text in flow.texts()]
+    texts = list(dict.fromkeys(text for _, text in flow.texts()))  # each prompt once
     for lang in flow.languages.values():
         missing_audio = 0
         catalog = None
+        located = _Catalog(root, lang.code)
         if lang.code != flow.default_language:
-            catalog = i18n.load_catalog(root, lang.code)
+            try:
+                catalog = i18n.load_catalog(root, lang.code)
+            except i18n.CatalogError as exc:
+                problems.append(Problem(located.file, exc.line, "", str(exc)))
+                continue
             if catalog is None and not lang.audio:
                 problems.append(Problem(lang.where.file, lang.where.line, lang.where.path,
-                                        f"no translations: {i18n.catalog_path(Path('.'), lang.code)} "
-                                        "is missing (run pybabel init, as the README says)"))
+                                        f"no translations: {located.file} is missing (start it with "
+                                        f"`ivr translations add {lang.code}`)"))
                 continue
         for text in [lang.choose, *texts]:
-            if text is lang.choose or lang.code == flow.default_language or text.only_numbers:
+            translated = not (text is lang.choose or lang.code == flow.default_language or text.only_numbers)
+            if not translated:
                 said = text.source
             else:
                 said = i18n.translation(catalog, text.source)
                 if said is None and not lang.audio:
-                    problems.append(_problem(text, f"no {lang.code} translation"))
+                    problems.append(located.missing(text))
                     continue
                 if said is not None and placeholders_of(said) != text.placeholders:
-                    problems.append(_problem(text, f"the {lang.code} translation must keep the "
-                                             f"placeholders {sorted(text.placeholders)} exactly"))
+                    problems.append(located.problem(text, f"the {lang.code} translation must keep the "
+                                                          f"placeholders {sorted(text.placeholders)} exactly"))
+                    continue
+                if said is not None and first_control(said):
+                    problems.append(located.problem(text, f"the {lang.code} translation has the character "
+                                                          f"{first_control(said)}, which cannot be spoken"))
                     continue
             try:
                 english = text.source.format_map(_Keep(spoken))
@@ -71,8 +124,8 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Prompt],
             try:
                 said = said.format_map(_Keep(spoken)) if said is not None else english
             except (KeyError, IndexError, ValueError):
-                problems.append(_problem(text, f"the {lang.code} translation has a '{{' or '}}' that "
-                                         "is not a placeholder"))
+                problems.append(located.problem(text, f"the {lang.code} translation has a '{{' or '}}' "
+                                                      "that is not a placeholder"))
                 continue
             if lang.audio:
                 name = i18n.audio_name(english if text is not lang.choose else said)

@@ -79,17 +79,18 @@ class Hangup:
 
 @dataclass(frozen=True)
 class SendText:
-    """Send the caller a text message, then go on to `sent` or `failed`.
+    """Send the caller a text message, then go on with the step `sent` or `failed`.
 
-    The channel performs the send (the only side effect a Step asks for) and navigates on.
+    The channel performs the send (the only side effect a Step asks for), then renders one of them.
     """
 
     body: str
-    sent: CallState
-    failed: CallState
+    key: str  # which list this is, so one call is sent each list once
+    sent: Step
+    failed: Step
 
 
-Then = Union[Goto, Dial, Hangup, SendText, None]
+Then = Union[Goto, Dial, Hangup, "SendText", None]
 
 
 @dataclass(frozen=True)

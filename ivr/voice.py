@@ -14,10 +14,12 @@ from werkzeug.exceptions import HTTPException
 
 from . import twiml
 from .navigator import Given
-from .security import FIELDS_KEY, twilio_fields
+from .phones import e164, region_of, textable
+from .security import FIELDS_KEY, SIGNED_KEY, forbidden, printable, twilio_fields
 from .served import LineHolder, Served
 from .sms import send_quietly
 from .steps import SendText, Step
+from .texting import TextLimits
 from .urls import DIALED, WHISPER_ANSWER, CallState
 
 log = logging.getLogger(__name__)
@@ -53,10 +55,11 @@ def answer(path: str):
     """Every step of a call: a call comes in (`/voice`), a key, a transfer's end, a whisper..."""
     served = holder().current
     state = call_state(served, path)
-    given = Given(param("Digits"), param("DialCallStatus"), param("DialBridged").lower() == "true", param("To"))
+    given = Given(param("Digits"), param("DialCallStatus"), param("DialBridged").lower() == "true",
+                  line_number())
     step = served.navigator.navigate(state, given)
     if isinstance(step.then, SendText):
-        step = send_text(step.then)
+        step = send_text(step.then, given.line_number)
     if state.step == DIALED:
         log.info("transfer from %s to %s ended: %s (bridged: %s)", state.node, state.to, given.dial_status,
                  given.bridged)
@@ -66,11 +69,27 @@ def answer(path: str):
     return twiml_response(twiml.render(step))
 
 
-def send_text(text: SendText) -> Step:
-    """The caller asked for the list by text: send it to them, once, and say how it went.
-    Their number is used for this one send only, and kept nowhere."""
-    sender = current_app.extensions["ivr.sms"]
-    return text.sent if send_quietly(sender, param("From"), param("To"), text.body) else text.failed
+def line_number() -> str:
+    """The line's own number: as configured, else the number the caller dialled if it is a phone
+    number (a call by SIP or Twilio Client has none): never an unchecked request value."""
+    return current_app.extensions["ivr.settings"].line_number or e164(param("To"))
+
+
+def send_text(text: SendText, line: str) -> Step:
+    """The caller asked for the list by text: send it to them, once per list and a few times per
+    call at most, and say how it went. Their number is used for this one send only, kept nowhere,
+    and only if it is a number of the line's country that can receive texts."""
+    limits: TextLimits = current_app.extensions["ivr.texts"]
+    call = param("CallSid")
+    to = textable(param("From"), region_of(line) if line else None)
+    if to and limits.already_sent(call, text.key):
+        return text.sent
+    if not to or not limits.attempt(call):
+        return text.failed
+    if not send_quietly(current_app.extensions["ivr.sms"], to, line, text.body):
+        return text.failed
+    limits.sent(call, text.key)
+    return text.sent
 
 
 #: Status-callback fields kept for the transfer records. Numbers (From, To, Called, Caller...) never are.
@@ -113,12 +132,19 @@ def is_voice_request() -> bool:
 
 
 def handle_error(error: Exception):
-    """A signed webhook never gets an error status: Twilio would say 'an application error'."""
+    """A signed webhook never gets an error status: Twilio would say 'an application error'.
+    A request that was not signed never gets TwiML: it is refused (403, or 413 when too big)."""
     if not is_voice_request():
         return error if isinstance(error, HTTPException) else (Response("Internal error\n", 500))
+    if not request.environ.get(SIGNED_KEY):
+        if isinstance(error, HTTPException) and error.code == 413:
+            return error
+        log.warning("refused an unsigned /voice request (%s, path %s)", type(error).__name__,
+                    printable(request.path))
+        return forbidden("missing or invalid X-Twilio-Signature")
     if not isinstance(error, HTTPException):
         # The traceback names our code and the URL's state, never the caller's number.
-        log.exception("error answering %s; the caller hears an apology", request.path)
+        log.exception("error answering %s; the caller hears an apology", printable(request.path))
     served = holder().current
     try:
         return twiml_response(twiml.render(served.navigator.apology(call_state(served, "").lang)))

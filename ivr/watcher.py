@@ -48,4 +48,7 @@ class ContentWatcher:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            self.check()
+            try:
+                self.check()
+            except Exception:  # noqa: BLE001 - the watcher must outlive anything a file does to it
+                log.exception("checking the content failed; still watching")

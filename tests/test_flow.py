@@ -147,32 +147,47 @@ def test_voice_twilio_does_not_have(root):
     assert problem.message.startswith("Twilio has no voice 'Polly.Joanna-Neural' for language 'es-US'")
 
 
-def test_missing_translation(root):
-    edit(root, 'msgstr "Servicios."', 'msgstr ""', file="locales/es/LC_MESSAGES/messages.po")
+def catalog_line(root, text: str) -> int:
+    return line_of(root, text, file=ES_CATALOG)
+
+
+ES_CATALOG = "locales/es/LC_MESSAGES/messages.po"
+
+
+def test_missing_translation_is_located_in_the_catalog_for_the_translator(root):
+    edit(root, 'msgstr "Servicios."', 'msgstr ""', file=ES_CATALOG)
     [problem] = errors(root)
-    assert (problem.file, problem.line, problem.path) == (LINE_FILE, line_of(root, "say: Services."),
+    assert (problem.file, problem.line, problem.path) == (ES_CATALOG, catalog_line(root, 'msgid "Services."'),
                                                           "nodes.services.say")
-    assert problem.message == "no es translation"
+    assert problem.message == (f'no es translation yet: "Services." ({LINE_FILE}:{line_of(root, "say: Services.")})')
 
 
-def test_fuzzy_translation_counts_as_missing(root):
-    edit(root, 'msgid "Services."', '#, fuzzy\nmsgid "Services."', file="locales/es/LC_MESSAGES/messages.po")
-    assert [p.message for p in errors(root)] == ["no es translation"]
+def test_fuzzy_translation_counts_as_missing_and_says_fuzzy(root):
+    edit(root, 'msgid "Services."', '#, fuzzy\nmsgid "Services."', file=ES_CATALOG)
+    [problem] = errors(root)
+    assert problem.file == ES_CATALOG and "marked fuzzy" in problem.message and '"Services."' in problem.message
+
+
+def test_a_sentence_not_yet_in_the_catalog_says_how_to_add_it(root):
+    edit(root, "say: Services.", "say: Other services.")
+    [problem] = errors(root)
+    assert problem.file == ES_CATALOG and "ivr translations update" in problem.message
 
 
 def test_translation_must_keep_placeholders(root):
     edit(root, "El número de la línea de ayuda es {helpline}.", "El número de la línea de ayuda es {ayuda}.",
          file="locales/es/LC_MESSAGES/messages.po")
     [problem] = errors(root)
-    assert problem.path == "nodes.helpline_number.say"
-    assert problem.message == "the es translation must keep the placeholders ['helpline'] exactly"
+    assert (problem.file, problem.path) == (ES_CATALOG, "nodes.helpline_number.say")
+    assert problem.message.startswith("the es translation must keep the placeholders ['helpline'] exactly")
 
 
 def test_translation_with_a_stray_brace(root):
     edit(root, 'msgstr "Servicios."', 'msgstr "Servicios {."', file="locales/es/LC_MESSAGES/messages.po")
     [problem] = errors(root)
-    assert problem.path == "nodes.services.say"
-    assert problem.message == "the es translation has a '{' or '}' that is not a placeholder"
+    assert (problem.file, problem.line, problem.path) == (ES_CATALOG, catalog_line(root, 'msgid "Services."'),
+                                                          "nodes.services.say")
+    assert problem.message.startswith("the es translation has a '{' or '}' that is not a placeholder")
 
 
 def test_placeholder_must_name_a_destination(root):

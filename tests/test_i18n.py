@@ -93,7 +93,9 @@ def test_a_language_missing_a_translation_fails_validation(tmp_path, demo_root):
     assert line is None
     line_no = next(i for i, t in enumerate((root / "menus/line.yaml").read_text().splitlines(), 1)
                    if "say: Main menu." in t)
-    assert [str(p) for p in problems] == [f"menus/line.yaml:{line_no} nodes.main.say: no es translation"]
+    po_line = next(i for i, t in enumerate(po.read_text().splitlines(), 1) if t == 'msgid "Main menu."')
+    assert [str(p) for p in problems] == [f"locales/es/LC_MESSAGES/messages.po:{po_line} nodes.main.say: no es "
+                                          f'translation yet: "Main menu." (menus/line.yaml:{line_no})']
 
 
 def test_numbers_are_read_digit_by_digit():

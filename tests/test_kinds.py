@@ -53,7 +53,7 @@ def test_every_kind_renders_on_every_channel(maine, name):
     nodes = [n for n in maine.flow.nodes.values() if n.kind == name]
     for node in nodes:
         for lang in maine.flow.languages:
-            step = maine.arrive(node, Visit(lang, called="+12075550123"))
+            step = maine.arrive(node, Visit(lang, line_number="+12075550123"))
             doc = ET.fromstring(render(step))
             assert list(doc), f"{node.id} renders an empty answer"
             assert [Simulator.heard(None, p) for p in step.prompts() if not p.audio]

@@ -30,7 +30,7 @@ def maine():
 
 
 def press(nav: Navigator, node: str, digits: str, lang: str = "en", misses: int = 0) -> Step:
-    return nav.navigate(CallState(INPUT, node, lang, misses), Given(digits, called=LINE_NUMBER))
+    return nav.navigate(CallState(INPUT, node, lang, misses), Given(digits, line_number=LINE_NUMBER))
 
 
 def heard(step: Step) -> list[str]:
@@ -38,7 +38,7 @@ def heard(step: Step) -> list[str]:
 
 
 def test_a_call_starts_with_the_welcome_in_both_languages_then_goes_on(demo):
-    step = demo.navigate(CallState(START), Given(called=LINE_NUMBER))
+    step = demo.navigate(CallState(START), Given(line_number=LINE_NUMBER))
     assert [p.lang for p in step.prompts()] == ["en", "es"]
     assert heard(step)[0] == "If someone may be overdosing, hang up and call 9 1 1 now."
     assert isinstance(step.then, Goto) and step.then.state == CallState(NODE, "language", "en")

@@ -87,7 +87,7 @@ def test_every_chain_ends_in_numbers_and_goodbye_without_revisiting(outcomes):
     """On the Maine line, for every transfer node, any run of failed outcomes ends well."""
     line, _ = check(REPO)
     nav = Navigator(line, KINDS, clock=lambda: datetime(2026, 11, 18, 10, 0, tzinfo=NY))
-    visit = Visit("en", called=LINE_NUMBER)
+    visit = Visit("en", line_number=LINE_NUMBER)
     import xml.etree.ElementTree as ET
     for node in (n for n in line.flow.nodes.values() if n.kind == TRANSFER):
         doc = ET.fromstring(render(nav.arrive(node, visit)))

@@ -175,15 +175,15 @@ class DirectorySearch(NodeKind):
             if found is None:
                 return nav.apology(lang)
             onward = Goto(node_state(back, lang))
-            return Step(then=SendText(self.text_body(nav, found, lang),
+            return Step(then=SendText(self.text_body(nav, found, lang), f"{node.id}:{at}",
                                       sent=Step(say=(nav.phrase("dir_text_sent", lang),), then=onward),
                                       failed=Step(say=(nav.phrase("dir_text_failed", lang),), then=onward)))
 
         return nav.press(
             digits[:1], node, visit,
-            silence=lambda: nav.go(back, Visit(lang, called=visit.called)),
+            silence=lambda: nav.go(back, Visit(lang, line_number=visit.line_number)),
             repeat=lambda: self.results(nav, directory, node, lang, at),
-            back=lambda: nav.go(back, Visit(lang, called=visit.called)),
+            back=lambda: nav.go(back, Visit(lang, line_number=visit.line_number)),
             choose=choose,
             wrong=lambda: Step(say=(nav.phrase("not_an_option", lang),),
                                then=Goto(dir_state(DIR_RESULTS, node.id, lang, at=at))),

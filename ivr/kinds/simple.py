@@ -149,7 +149,7 @@ class Transfer(NodeKind):
     name = "transfer"
     fields = (SAY, Field("to", {"type": "string"}, required=True))
     ends = True
-    timeless = False  # opening hours, the number called and the menu chosen from
+    timeless = False  # opening hours, the number line_number and the menu chosen from
 
     def parse(self, builder: Builder, src: Source, path: KeyPath, spec: Mapping[str, Any]) -> dict[str, Any]:
         to = spec.get("to")
