@@ -100,6 +100,7 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Prompt],
                                         f"no translations: {located.file} is missing (start it with "
                                         f"`ivr translations add {lang.code}`)"))
                 continue
+        latin = writes_latin(lang.code)
         for text in [lang.choose, *texts]:
             translated = not (text is lang.choose or lang.code == flow.default_language or text.only_numbers)
             if not translated:
@@ -116,6 +117,11 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Prompt],
                 if said is not None and first_control(said):
                     problems.append(located.problem(text, f"the {lang.code} translation has the character "
                                                           f"{first_control(said)}, which cannot be spoken"))
+                    continue
+                if said is not None and not latin and _LATIN.search(_PLACEHOLDER.sub("", said)):
+                    problems.append(located.problem(text, f"the {lang.code} translation has Latin letters, "
+                                                          "which its voice mispronounces: write names in "
+                                                          "the language's own script"))
                     continue
             try:
                 english = text.source.format_map(_Keep(spoken))
