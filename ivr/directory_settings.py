@@ -1,6 +1,7 @@
 """The `line.directory` section, and the directory data checked against the flow that searches it."""
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 from types import MappingProxyType
@@ -70,8 +71,11 @@ def check_directory(flow: Flow, root: Path, production: bool) -> tuple[Directory
         problems.append(Problem.at(header.where, "the text message's first line shows on a locked, shared "
                                                  "phone: keep words like drug, overdose and naloxone out of it"))
     folder = root / settings.folder
-    directory, data_problems = load_directory(folder, settings.us_state)
     shown = f"{settings.folder}/"
+    try:
+        directory, data_problems = load_directory(folder, settings.us_state)
+    except (csv.Error, UnicodeDecodeError, OSError) as exc:  # a file the loader could not read at all
+        return None, [Problem(shown, 1, "", f"the directory cannot be read: {type(exc).__name__}: {exc}")]
     for problem in data_problems:  # bad rows are skipped, not fatal: the good ones still serve
         problems.append(Problem(shown + problem.file, problem.line, "", problem.message, warning=True))
     if directory is None:
