@@ -21,7 +21,8 @@ from . import i18n
 from .characters import first_control
 from .hours import DAYS, HolidayCalendar, Hours, parse_week
 from .model import (
-    GLOBAL_ACTIONS, KEYPAD, PERSON, Destination, Flow, GlobalKey, Language, Node, Option, Text, Where,
+    GLOBAL_ACTIONS, KEYPAD, PERSON, Destination, Flow, GlobalKey, Language, LanguageCheck, Node, Option,
+    Text, Where,
     placeholders_of,
 )
 from .problems import Problem
@@ -33,9 +34,12 @@ STATUSES = ("firm", "verify", "configure", "placeholder")
 # The fictional range North American numbers reserve for examples: never a real line.
 PLACEHOLDER_NUMBER = re.compile(r"^\+1\d{3}55501\d\d$")
 DESTINATION_FIELDS = {"name", "number", "call", "source", "status", "next", "hours", "closed_on",
-                      "languages", "caller_id", "whisper"}
+                      "languages", "caller_id", "whisper", "answered_by"}
+ANSWERED_BY = ("person", "service")
 LINE_FIELDS = {"name", "start", "person", "goodbye", "default_language", "languages", "keys",
-               "phrases", "max_misses", "time_zone", "holidays", "whisper", "directory"}
+               "phrases", "max_misses", "time_zone", "holidays", "whisper", "directory", "language_check"}
+#: In `line.language_check`, the option that goes on with the transfer after all.
+CONNECT = "connect"
 
 
 class FieldSpec(Protocol):
@@ -138,6 +142,12 @@ class Builder:
             fields["next"] = self.node_ref(src, path + ("next",), spec.get("next"), required=True)
         if kind.has_back:
             fields["back"] = self.node_ref(src, path + ("back",), spec.get("back"), required=False)
+        if "title" in spec:
+            title = spec["title"]
+            if isinstance(title, str) and title.strip():
+                fields["title"] = " ".join(title.split())
+            else:
+                self.fail(src, path + ("title",), "must be the node's name in plain words")
         fields.update(kind.parse(self, src, path, spec))
         self.nodes[node_id] = Node(id=node_id, kind=kind.name, say=say, where=self.where(src, path), **fields)
 
@@ -210,15 +220,24 @@ class Builder:
         if caller_id not in ("line", "caller"):
             self.fail(src, path + ("caller_id",), "must be 'line' (the helper sees the line's number) "
                       "or 'caller' (the helper sees the caller's number)")
-        whisper = spec.get("whisper", True)
+        answered_by = spec.get("answered_by")
+        if number is not None and answered_by not in ANSWERED_BY:
+            self.fail(src, path + ("answered_by",), "the line dials this number, so say who answers it: "
+                      "'answered_by: person' (someone who hears who is calling and presses 1 to accept) or "
+                      "'answered_by: service' (a call centre or hotline: its recorded greeting never presses 1)")
+        whisper = spec.get("whisper", answered_by == "person")
         if not isinstance(whisper, bool):
             self.fail(src, path + ("whisper",), "must be true or false")
-            whisper = True
+            whisper = False
+        elif whisper and answered_by == "service":
+            self.fail(src, path + ("whisper",), "a service answers with a recorded greeting that never presses "
+                      "1: a whisper would make every transfer to it fail; remove 'whisper'")
+            whisper = False
         if name:
             self.destinations[dest_id] = Destination(
                 dest_id, name, number, call, source, status, self.where(src, path), following,
                 hours=hours, languages=tuple(languages), pass_caller_id=caller_id == "caller",
-                whisper=whisper)
+                whisper=whisper, answered_by=str(answered_by or ""))
 
     def hours(self, src: Source, path: KeyPath, spec: dict) -> Hours | None:
         """Opening hours and closed days; None (always open) when neither is given."""
@@ -360,11 +379,31 @@ def build_flow(builder: Builder, root: Path) -> Flow | None:
     if not isinstance(whisper, str) or placeholders_of(whisper) - {"line", "language", "menu"}:
         builder.fail(src, ("line", "whisper"), "must be text; it may use {line}, {language} and {menu}")
         whisper = Flow.whisper
+    language_check = (_language_check(builder, src, spec["language_check"])
+                      if "language_check" in spec else None)
     return Flow(
         name=str(spec.get("name", "")), start=refs["start"], person=refs["person"], goodbye=refs["goodbye"],
         default_language=default, languages=MappingProxyType(languages), pending_languages=MappingProxyType({}),
         keys=MappingProxyType(keys), phrases=MappingProxyType(phrases), nodes=MappingProxyType(dict(builder.nodes)),
         destinations=MappingProxyType(dict(builder.destinations)), max_misses=max_misses, root=str(root),
-        time_zone=str(time_zone), calendar=calendar, whisper=" ".join(whisper.split()))
+        time_zone=str(time_zone), calendar=calendar, whisper=" ".join(whisper.split()),
+        language_check=language_check)
+
+
+def _language_check(builder: Builder, src: Source, spec: Any) -> LanguageCheck | None:
+    """`line.language_check`: what a caller hears before a transfer to a destination that does
+    not list their language, and their choices (`goto: connect` goes on with the transfer)."""
+    path: KeyPath = ("line", "language_check")
+    spec = builder.mapping(src, path, spec)
+    for unknown in sorted(set(spec) - {"say", "options"}):
+        builder.fail(src, path + (unknown,), "unknown field (expected say and options)")
+    say = builder.texts(src, path + ("say",), spec.get("say"))
+    options = builder.options(src, path + ("options",), spec.get("options"))
+    if options and not any(o.goto == CONNECT for o in options.values()):
+        builder.fail(src, path + ("options",), f"one option must have 'goto: {CONNECT}', so the caller can "
+                     "still be connected")
+    if not say or not options:
+        return None
+    return LanguageCheck(say, MappingProxyType(options), builder.where(src, path))
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections import deque
 from typing import ClassVar, Iterable, Mapping, Protocol
 
-from .build import Builder
+from .build import CONNECT, Builder
 from .model import BACK, TRANSFER, Flow, Node, Text, Where
 from .problems import Problem
 
 #: Phrases with a value filled in at call time, not a destination's number.
-DYNAMIC_PLACEHOLDERS = {"opens": frozenset({"opens"})}
+DYNAMIC_PLACEHOLDERS = {"opens": frozenset({"day", "time"}), "dir_open_until": frozenset({"time"}),
+                        "dir_closed_opens": frozenset({"day", "time"})}
 
 
 class GraphRole(Protocol):
@@ -44,6 +45,13 @@ def back_targets_and_problems(builder: Builder, flow: Flow, kinds: Mapping[str, 
     person = nodes.get(flow.person or "")
     if person and person.kind != TRANSFER:
         builder.fail(src, ("line", "person"), f"'{person.id}' must be a transfer node")
+    check = flow.language_check
+    for option in check.options.values() if check else ():
+        if option.goto != CONNECT and option.goto not in nodes:
+            unknown(Where(option.where.file, option.where.line, option.where.path + ".goto"), "goes to", option.goto)
+        if option.key in flow.keys:
+            problems.append(Problem.at(option.where, f"key {option.key} is already the "
+                                                     f"'{flow.keys[option.key].action}' key in every menu"))
     for node in nodes.values():
         for option in node.options.values():
             if option.goto not in nodes:

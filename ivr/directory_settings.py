@@ -16,7 +16,7 @@ from .source import KeyPath, Source
 #: What the line says in a directory search; required once the flow has a directory node.
 DIRECTORY_PHRASES = ("dir_ask_zip", "dir_unknown_zip", "dir_outside", "dir_too_short", "dir_offer",
                      "dir_results", "dir_none", "dir_open_today", "dir_closed_today", "dir_hours_unknown",
-                     "dir_after", "dir_text_sent", "dir_text_failed", "dir_text_header")
+                     "dir_text_offer", "dir_after", "dir_text_sent", "dir_text_failed", "dir_text_header")
 #: Words a shared phone's message preview must not show.
 PRIVATE_WORDS = re.compile(r"overdos|drug|naloxone|narcan|opioid|syringe|needle|addict", re.IGNORECASE)
 

@@ -98,7 +98,8 @@ class Destination:
     hours: Hours | None = None  # None: always open
     languages: tuple[str, ...] = ()  # languages the helpers there speak
     pass_caller_id: bool = False  # show the helper the caller's number (off: the line's own)
-    whisper: bool = True  # the helper hears who is calling and presses 1 to accept
+    whisper: bool = False  # the helper hears who is calling and presses 1 to accept
+    answered_by: str = ""  # "person" or "service" (a call centre or hotline: never whispered to)
 
     @property
     def placeholder(self) -> bool:
@@ -124,6 +125,7 @@ class Node:
     patient: bool = False  # silence repeats the menu and never counts as a miss (paced steps)
     back: str | None = None  # where the back key leads; filled in when the flow is linked
     service_kind: str | None = None  # directory: the taxonomy term code of the services it finds
+    title: str | None = None  # a menu's name in plain words, for helpers and staff (not spoken to callers)
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -173,6 +175,15 @@ class DirectorySettings:
 
 
 @dataclass(frozen=True)
+class LanguageCheck:
+    """Said before a transfer to a destination that does not list the caller's language."""
+
+    say: tuple[Text, ...]
+    options: Mapping[str, Option]  # goto: a node, or "connect" to go on with the transfer
+    where: Where
+
+
+@dataclass(frozen=True)
 class Flow:
     """A whole line: validated and linked, never changed after loading."""
 
@@ -194,6 +205,7 @@ class Flow:
     whisper: str = ("This is a call from {line}. The caller speaks {language} and chose {menu}. "
                     "Press 1 to accept the call.")
     directory: DirectorySettings | None = None
+    language_check: "LanguageCheck | None" = None
 
     def phrase(self, name: str) -> Text:
         return self.phrases[name]
@@ -205,6 +217,9 @@ class Flow:
             found.append((key.say.where.path, key.say))
         for text in self.phrases.values():
             found.append((text.where.path, text))
+        if self.language_check:
+            found.extend((text.where.path, text) for text in self.language_check.say)
+            found.extend((o.say.where.path, o.say) for o in self.language_check.options.values())
         if self.directory:
             found.extend((text.where.path, text) for text in self.directory.area_texts())
         for dest in self.destinations.values():

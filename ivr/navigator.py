@@ -14,6 +14,8 @@ from typing import Callable, ClassVar, Mapping, Protocol
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 
+from .characters import without_controls
+
 from .hours import is_open, next_opening, now_in
 from .line import Line
 from .model import BACK, PERSON, REPEAT, Destination, Node, Text
@@ -34,6 +36,7 @@ class Visit:
     misses: int = 0  # silences and wrong keys in a row at this node
     origin: str = ""  # the node the caller chose this from (a helper hears it)
     line_number: str = ""  # the line's own number: what helpers see as the caller ID
+    can_text: bool = True  # a text message can be sent to this caller now
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Given:
     dial_status: str = ""
     bridged: bool = False
     line_number: str = ""  # the line's own number (configured, or the checked number the caller dialled)
+    can_text: bool = True  # the line can text this caller (a number that receives texts, under the cap)
 
 
 class NodeBehaviour(Protocol):
@@ -56,6 +60,16 @@ class NodeBehaviour(Protocol):
     def silence(self, nav: Navigator, node: Node, visit: Visit) -> Step: ...
     def step(self, nav: Navigator, node: Node, state: CallState, digits: str, visit: Visit) -> Step | None: ...
     def transcribe(self, t, node: Node) -> list[str]: ...
+
+
+def day_name(moment: datetime, now: datetime, lang: str) -> str:
+    """'today', 'tomorrow' or the weekday of `moment`, in `lang` (CLDR's words)."""
+    days = (moment.date() - now.date()).days
+    if days in (0, 1):
+        relative = Locale.parse(lang)._data["date_fields"]["day"]["relative"]
+        if days in relative:
+            return relative[days]
+    return format_date(moment, "EEEE", locale=lang)
 
 
 class Navigator:
@@ -77,13 +91,14 @@ class Navigator:
         """The Step that answers the webhook `state`, given what came with it."""
         flow, step = self.flow, state.step
         if step == START:
-            return self.arrive(flow.nodes[flow.start], Visit(flow.default_language, line_number=given.line_number))
+            return self.arrive(flow.nodes[flow.start], Visit(flow.default_language, line_number=given.line_number,
+                                                             can_text=given.can_text))
         if step == WHISPER_ANSWER:
             return self.whisper_answer(given.digits)
         if step in (UNKNOWN, STATUS):
             return self.apology(state.lang)
         node = flow.nodes[state.node]
-        visit = Visit(state.lang, state.misses, state.origin, given.line_number)
+        visit = Visit(state.lang, state.misses, state.origin, given.line_number, given.can_text)
         if step == NODE:
             return self.arrive(node, visit)
         if step == INPUT:
@@ -109,7 +124,7 @@ class Navigator:
 
     def go(self, node_id: str, visit: Visit, origin: str = "") -> Step:
         """Arrive at `node_id` afresh (no misses), having come from `origin`."""
-        return self.arrive(self.flow.nodes[node_id], Visit(visit.lang, 0, origin, visit.line_number))
+        return self.arrive(self.flow.nodes[node_id], Visit(visit.lang, 0, origin, visit.line_number, visit.can_text))
 
     def answer(self, node: Node, visit: Visit, digits: str) -> Step:
         """A key (or silence) at a node."""
@@ -119,7 +134,8 @@ class Navigator:
             silence=lambda: kind.silence(self, node, visit),
             repeat=lambda: self.go(node.id, visit, node.id),
             back=lambda: self.go(node.back or node.id, visit, node.id),
-            choose=lambda key: kind.choose(self, node, Visit(visit.lang, visit.misses, node.id, visit.line_number), key),
+            choose=lambda key: kind.choose(self, node, Visit(visit.lang, visit.misses, node.id, visit.line_number,
+                                                             visit.can_text), key),
             wrong=lambda: self.miss(node, visit, spoken=True),
         )
 
@@ -151,7 +167,7 @@ class Navigator:
         misses = visit.misses + 1
         if misses >= self.flow.max_misses:
             return self.person(visit, node.id)
-        step = again(misses) if again else self.arrive(node, Visit(visit.lang, misses))
+        step = again(misses) if again else self.arrive(node, replace(visit, misses=misses, origin=""))
         return step.after(self.phrase("not_an_option", visit.lang)) if spoken else step
 
     def person(self, visit: Visit, origin: str) -> Step:
@@ -174,7 +190,7 @@ class Navigator:
         language = self.flow.languages.get(lang)
         if language is None or language.audio:
             language = self.flow.languages[self.flow.default_language]
-        return Prompt(text, language.code, language.say_language, language.voice)
+        return Prompt(without_controls(text), language.code, language.say_language, language.voice)
 
     def everywhere_prompts(self, lang: str) -> tuple[Prompt, ...]:
         """The announcements of the keys that work in every menu."""
@@ -190,6 +206,11 @@ class Navigator:
             found.append(destinations[dest_id])
             dest_id = destinations[dest_id].next
         return found
+
+    def dialled_now(self, dest_id: str | None) -> Destination | None:
+        """The destination a transfer from `dest_id` would dial now (the first open one with a number)."""
+        now = self.clock()
+        return next((d for d in self.chain(dest_id) if d.number and is_open(d.hours, now, self.flow.calendar)), None)
 
     def dial_from(self, node: Node, visit: Visit, dest_id: str | None) -> Step:
         """Dial the first destination from `dest_id` on that is open (saying which are closed),
@@ -216,11 +237,18 @@ class Navigator:
         """'That line is closed right now. It opens Monday 8:00 AM.' in the caller's language."""
         said = [self.prompt(dest.name, lang), self.phrase("closed", lang)]
         opening = next_opening(dest.hours, now, self.flow.calendar) if dest.hours else None
-        opens = self.phrase("opens", lang)
-        if opening is not None and not opens.audio:  # a recording cannot say a time that changes
-            when = f"{format_date(opening, 'EEEE', locale=lang)} {format_time(opening, 'short', locale=lang)}"
-            said.append(replace(opens, text=opens.text.replace("{opens}", when)))
+        if opening is not None:
+            said += self.when("opens", lang, opening, now)
         return said
+
+    def when(self, phrase: str, lang: str, moment: datetime, now: datetime) -> list[Prompt]:
+        """A phrase with {day} ('today', 'tomorrow', 'Monday', in the caller's language) and
+        {time} filled in; nothing for a recorded language (a recording cannot say a time that changes)."""
+        said = self.phrase(phrase, lang)
+        if said.audio:
+            return []
+        return [replace(said, text=said.text.replace("{day}", day_name(moment, now, lang))
+                        .replace("{time}", format_time(moment, "short", locale=lang)))]
 
     def numbers_and_goodbye(self, node: Node, lang: str) -> Step:
         """The end of every failed transfer: numbers to call, said twice, then goodbye."""
@@ -257,12 +285,21 @@ class Navigator:
             language = Locale.parse(visit.lang).get_display_name(flow.default_language) or visit.lang
         except (ValueError, UnknownLocaleError):
             language = visit.lang
-        came_from = visit.origin or (node.back or node.id)
-        text = flow.whisper.format(line=flow.name, language=language, menu=came_from.replace("_", " "))
+        text = flow.whisper.format(line=flow.name, language=language, menu=self.menu_words(node, visit, dest_id))
         said = Prompt(text, default.code, default.say_language, default.voice)
         listen = Listen(CallState(WHISPER_ANSWER, to=dest_id), (said, said), timeout=WHISPER_TIMEOUT,
                         silence=SILENCE_IGNORED)
         return Step(listen=listen, then=Hangup())
+
+    def menu_words(self, node: Node, visit: Visit, dest_id: str) -> str:
+        """What the caller chose, in words a helper understands: the title of the menu they chose
+        the transfer in, else the transfer's own, else the destination's name. Never a node id."""
+        origin = self.flow.nodes.get(visit.origin)
+        for candidate in (origin, node):
+            if candidate is not None and candidate.title:
+                return candidate.title
+        dest = self.flow.destinations.get(dest_id)
+        return dest.name.source if dest else self.flow.name
 
     @staticmethod
     def whisper_answer(digits: str) -> Step:

@@ -23,13 +23,14 @@ INPUT = "input"  # a key (or silence) at a node
 DIALED = "dialed"  # a transfer's <Dial> ended
 WHISPER = "whisper"  # the helper's leg, before the bridge
 WHISPER_ANSWER = "whisper-answer"  # the helper's key after the whisper
+CHECK = "check"  # a key after hearing that a transfer's helpers may not speak the caller's language
 STATUS = "status"  # how the helper's leg ended (a status callback, not TwiML)
 UNKNOWN = "unknown"  # any other URL under /voice: the caller hears an apology and a menu
 #: The steps of a directory search, under /voice/dir/<node>/<step>.
 DIR_ZIP, DIR_OFFER, DIR_AREA, DIR_AREA_KEY, DIR_RESULTS, DIR_AFTER = (
     "zip", "offer", "area", "area-key", "results", "after")
 DIR_STEPS = (DIR_ZIP, DIR_OFFER, DIR_AREA, DIR_AREA_KEY, DIR_RESULTS, DIR_AFTER)
-_NODE_STEPS = (NODE, INPUT, DIALED, WHISPER)
+_NODE_STEPS = (NODE, INPUT, DIALED, WHISPER, CHECK)
 
 AREA_KEYS = "123456789"  # keys of the county menu
 MAX_AREA_DEPTH = 4
@@ -71,6 +72,8 @@ def url(state: CallState) -> str:
         return f"/voice/{step}/{node}?{_query(lang=state.lang, m=state.misses)}"
     if step in (DIALED, WHISPER):
         return f"/voice/{step}/{node}?{_query(lang=state.lang, to=state.to, **{'from': state.origin})}"
+    if step == CHECK:
+        return f"/voice/{step}/{node}?{_query(lang=state.lang, m=state.misses, **{'from': state.origin})}"
     if step == WHISPER_ANSWER:
         return f"/voice/whisper-answer?{urlencode({'to': state.to})}"
     if step == STATUS:

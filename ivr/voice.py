@@ -17,7 +17,7 @@ from .navigator import Given
 from .phones import e164, region_of, textable
 from .security import FIELDS_KEY, SIGNED_KEY, forbidden, printable, twilio_fields
 from .served import LineHolder, Served
-from .sms import send_quietly
+from .sms import NoSms, send_quietly
 from .steps import SendText, Step
 from .texting import TextLimits
 from .urls import DIALED, WHISPER_ANSWER, CallState
@@ -55,8 +55,9 @@ def answer(path: str):
     """Every step of a call: a call comes in (`/voice`), a key, a transfer's end, a whisper..."""
     served = holder().current
     state = call_state(served, path)
-    given = Given(param("Digits"), param("DialCallStatus"), param("DialBridged").lower() == "true",
-                  line_number())
+    line = line_number()
+    given = Given(param("Digits"), param("DialCallStatus"), param("DialBridged").lower() == "true", line,
+                  can_text(line))
     step = served.navigator.navigate(state, given)
     if isinstance(step.then, SendText):
         step = send_text(step.then, given.line_number)
@@ -73,6 +74,15 @@ def line_number() -> str:
     """The line's own number: as configured, else the number the caller dialled if it is a phone
     number (a call by SIP or Twilio Client has none): never an unchecked request value."""
     return current_app.extensions["ivr.settings"].line_number or e164(param("To"))
+
+
+def can_text(line: str) -> bool:
+    """Whether this caller may be offered their list by text: texts can be sent at all, their
+    number can receive one, and their call has not had its share."""
+    if isinstance(current_app.extensions["ivr.sms"], NoSms) or not line:
+        return False
+    limits: TextLimits = current_app.extensions["ivr.texts"]
+    return bool(textable(param("From"), region_of(line))) and limits.room_for_more(param("CallSid"))
 
 
 def send_text(text: SendText, line: str) -> Step:

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 SAY_REF = {"$ref": "#/$defs/say"}
 NODE_REF = {"$ref": "#/$defs/nodeId"}
+TITLE_SCHEMA = {"type": "string", "description": "The node's name in plain words, for helpers and staff: "
+                "a helper's whisper says the caller chose it. Not spoken to callers, not translated."}
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ class NodeKind:
 
     def schema(self) -> dict[str, Any]:
         """The JSON Schema of a node of this kind."""
-        properties: dict[str, Any] = {"type": True}
+        properties: dict[str, Any] = {"type": True, "title": TITLE_SCHEMA}
         for field in self.fields:
             properties[field.name] = dict(field.schema)
         return {
@@ -84,4 +86,4 @@ class NodeKind:
 
     @property
     def field_names(self) -> frozenset[str]:
-        return frozenset({"type", *(f.name for f in self.fields)})
+        return frozenset({"type", "title", *(f.name for f in self.fields)})

@@ -70,7 +70,7 @@ class DirectorySearch(NodeKind):
         if step == DIR_AREA_KEY:
             return self.area_key(nav, node, visit, state.path, digits)
         if step == DIR_RESULTS:
-            return self.results(nav, directory, node, visit.lang, state.at)
+            return self.results(nav, directory, node, visit, state.at)
         if step == DIR_AFTER:
             return self.after(nav, directory, node, visit, state.at, digits)
         return None
@@ -81,7 +81,7 @@ class DirectorySearch(NodeKind):
         if len(digits) == ZIP_DIGITS and digits.isdigit():
             place = directory.locate(digits)
             if place is not None and directory.in_state(place):
-                return self.results(nav, directory, node, visit.lang, "z" + digits)
+                return self.results(nav, directory, node, visit, "z" + digits)
             problem = "dir_outside" if place is not None else "dir_unknown_zip"
         else:
             problem = "dir_too_short" if digits else None
@@ -118,7 +118,7 @@ class DirectorySearch(NodeKind):
             if option is None:
                 return None
             if option.county:
-                return self.results(nav, nav.line.directory, node, lang, "c" + option.county)
+                return self.results(nav, nav.line.directory, node, visit, "c" + option.county)
             return self.area(nav, node, lang, path + key)
 
         def again(misses: int) -> Step:
@@ -143,7 +143,8 @@ class DirectorySearch(NodeKind):
             return directory.in_county(kind, at[1:], RESULTS)
         return None
 
-    def results(self, nav: Navigator, directory: Directory, node: Node, lang: str, at: str) -> Step:
+    def results(self, nav: Navigator, directory: Directory, node: Node, visit: Visit, at: str) -> Step:
+        lang = visit.lang
         found = self.search(directory, node, at)
         if found is None:
             return nav.apology(lang)
@@ -158,9 +159,11 @@ class DirectorySearch(NodeKind):
             else:
                 prompts.append(nav.phrase("dir_open_today" if today in place.open_days else "dir_closed_today", lang))
             prompts.append(nav.data(spoken_number(place.phone), lang))
+        if visit.can_text:  # offered only when a text can be sent to this caller
+            prompts.append(nav.phrase("dir_text_offer", lang))
         prompts.append(nav.phrase("dir_after", lang))
         back = node.back or nav.home()
-        choices = (Choice("1", "the list by text message"), Choice("", back))
+        choices = ((Choice("1", "the list by text message"),) if visit.can_text else ()) + (Choice("", back),)
         return Step(listen=Listen(dir_state(DIR_AFTER, node.id, lang, at=at), tuple(prompts), choices=choices))
 
     def after(self, nav: Navigator, directory: Directory, node: Node, visit: Visit, at: str, digits: str) -> Step:
@@ -169,20 +172,22 @@ class DirectorySearch(NodeKind):
         back = node.back or nav.home()
 
         def choose(key: str) -> Step | None:
-            if key != "1":
+            if key != "1" or not visit.can_text:
                 return None
             found = self.search(directory, node, at)
             if found is None:
                 return nav.apology(lang)
-            onward = Goto(node_state(back, lang))
-            return Step(then=SendText(self.text_body(nav, found, lang), f"{node.id}:{at}",
-                                      sent=Step(say=(nav.phrase("dir_text_sent", lang),), then=onward),
-                                      failed=Step(say=(nav.phrase("dir_text_failed", lang),), then=onward)))
+            # Sent: on to the menu. Not sent: say so, and the list again, to write it down.
+            return Step(then=SendText(
+                self.text_body(nav, found, lang), f"{node.id}:{at}",
+                sent=Step(say=(nav.phrase("dir_text_sent", lang),), then=Goto(node_state(back, lang))),
+                failed=Step(say=(nav.phrase("dir_text_failed", lang),),
+                            then=Goto(dir_state(DIR_RESULTS, node.id, lang, at=at)))))
 
         return nav.press(
             digits[:1], node, visit,
             silence=lambda: nav.go(back, Visit(lang, line_number=visit.line_number)),
-            repeat=lambda: self.results(nav, directory, node, lang, at),
+            repeat=lambda: self.results(nav, directory, node, visit, at),
             back=lambda: nav.go(back, Visit(lang, line_number=visit.line_number)),
             choose=choose,
             wrong=lambda: Step(say=(nav.phrase("not_an_option", lang),),
@@ -208,9 +213,10 @@ class DirectorySearch(NodeKind):
         state = settings.us_state if settings else ""
         out += [f"- a ZIP code in {state} → the {RESULTS} nearest places: \"{phrase('dir_results')}\", "
                 f"then each place's name, town, \"{phrase('dir_open_today')}\", \"{phrase('dir_closed_today')}\" "
-                f"or \"{phrase('dir_hours_unknown')}\", and its number; then \"{phrase('dir_after')}\"",
-                f"  - `1` → the list by text message: \"{phrase('dir_text_sent')}\" (or \"{phrase('dir_text_failed')}\"),"
-                f" then `{back}`",
+                f"or \"{phrase('dir_hours_unknown')}\", and its number; then, if a text can be sent to the "
+                f"caller, \"{phrase('dir_text_offer')}\"; then \"{phrase('dir_after')}\"",
+                f"  - `1` → the list by text message: \"{phrase('dir_text_sent')}\", then `{back}`; or "
+                f"\"{phrase('dir_text_failed')}\" and the list again",
                 f"  - silence or {t.key_of('back')} → `{back}`; {t.key_of('repeat')} → the list again",
                 f"- no place of this kind near: \"{phrase('dir_none')}\", then the offer below",
                 f"- a ZIP code outside {state}: \"{phrase('dir_outside')}\"; unknown: \"{phrase('dir_unknown_zip')}\"; "

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from ..model import Node
 from ..steps import SILENCE_IGNORED, SILENCE_MISSES, SILENCE_REPEATS, Choice, Goto, Hangup, Listen, Step
-from ..urls import input_state, node_state
+from ..build import CONNECT
+from ..urls import CHECK, CallState, input_state, node_state
 from .base import NODE_REF, SAY_REF, Field, NodeKind
 
 if TYPE_CHECKING:
@@ -159,7 +160,45 @@ class Transfer(NodeKind):
         return {"to": to}
 
     def arrive(self, nav: Navigator, node: Node, visit: Visit) -> Step:
+        check = nav.flow.language_check
+        dest = nav.dialled_now(node.to) if check else None
+        if dest is not None and dest.languages and visit.lang not in dest.languages:
+            return self.language_check(nav, node, visit)
+        return self.connect(nav, node, visit)
+
+    @staticmethod
+    def connect(nav: Navigator, node: Node, visit: Visit) -> Step:
         return nav.dial_from(node, visit, node.to).after(*nav.prompts(node.say, visit.lang))
+
+    def language_check(self, nav: Navigator, node: Node, visit: Visit) -> Step:
+        """The helpers there may not speak the caller's language: say so, and offer to connect
+        anyway or to go where interpreters are (`line.language_check`)."""
+        check, lang = nav.flow.language_check, visit.lang
+        choices = tuple(Choice(o.key, node.id if o.goto == CONNECT else o.goto, nav.prompt(o.say, lang))
+                        for o in check.options.values())
+        prompts = nav.prompts(check.say, lang) + tuple(c.prompt for c in choices) + nav.everywhere_prompts(lang)
+        state = CallState(CHECK, node.id, lang, visit.misses, origin=visit.origin)
+        return Step(listen=Listen(state, prompts, choices=choices))
+
+    def step(self, nav: Navigator, node: Node, state: CallState, digits: str, visit: Visit) -> Step | None:
+        check = nav.flow.language_check
+        if state.step != CHECK or check is None:
+            return None
+        back = visit.origin or nav.home()
+
+        def choose(key: str) -> Step | None:
+            option = check.options.get(key)
+            if option is None:
+                return None
+            return self.connect(nav, node, visit) if option.goto == CONNECT else nav.go(option.goto, visit, node.id)
+
+        def again(misses: int) -> Step:
+            return self.language_check(nav, node, replace(visit, misses=misses))
+
+        return nav.press(digits[:1], node, visit,
+                         silence=lambda: nav.miss(node, visit, spoken=False, again=again),
+                         repeat=lambda: again(0), back=lambda: nav.go(back, visit, node.id), choose=choose,
+                         wrong=lambda: nav.miss(node, visit, spoken=True, again=again))
 
     def transcribe(self, t: Transcriber, node: Node) -> list[str]:
         out = t.said_lines(node.say) + [""]
@@ -168,6 +207,14 @@ class Transfer(NodeKind):
             out.append(f"{position}. dials {t.said(t.nav.prompt(dest.name, t.lang))}, {number} ({dest.status})")
         out.append(f"If no one answers: \"{t.said(t.nav.phrase('not_connected', t.lang))}\", the numbers "
                    "twice, then goodbye.")
+        check = t.nav.flow.language_check
+        first = t.nav.chain(node.to)[:1]
+        if check and first and first[0].languages and t.lang not in first[0].languages:
+            out += ["", f"First, as {first[0].id} lists no `{t.lang}`:"]
+            out += t.said_lines(check.say)
+            for option in check.options.values():
+                goes = "connects as above" if option.goto == CONNECT else f"→ `{option.goto}`"
+                out.append(f"- `{option.key}` {goes}: {t.said(t.nav.prompt(option.say, t.lang))}")
         return out
 
 
