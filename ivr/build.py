@@ -290,6 +290,14 @@ def parse_language(builder: Builder, src: Source, path: KeyPath, code: str, spec
     if choose and key and key not in choose.source:
         builder.fail(src, path + ("choose",), f"does not tell the caller to press {key}")
     audio = bool(spec.get("audio", False))
+    optional = spec.get("optional", False)
+    if not isinstance(optional, bool):
+        builder.fail(src, path + ("optional",), "must be true (leave the language out of the menu while it "
+                     "is incomplete) or false (an incomplete language stops the line)")
+        optional = False
+    for unknown in sorted(set(spec) - {"key", "name", "choose", "say_language", "voice", "audio", "optional"}):
+        builder.fail(src, path + (unknown,), "unknown field for a language (expected key, name, choose, "
+                     "say_language, voice, audio, optional)")
     say_language, voice = spec.get("say_language"), spec.get("voice")
     if not audio:
         if not say_language or not voice:
@@ -300,7 +308,7 @@ def parse_language(builder: Builder, src: Source, path: KeyPath, code: str, spec
                          f"{say_language!r} (see ivr/data/twilio-tts-voices.json)")
     if not choose:
         return None
-    return Language(code, key, name, choose, say_language, voice, audio, builder.where(src, path))
+    return Language(code, key, name, choose, say_language, voice, audio, builder.where(src, path), optional)
 
 
 def build_flow(builder: Builder, root: Path) -> Flow | None:

@@ -2,6 +2,7 @@
 only here, at the boundary."""
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import sys
@@ -15,6 +16,7 @@ from . import create_app, default_content_root, schema, translations
 from .directory import OPTIONAL_FILES, REQUIRED_FILES, SAMPLE_MARKER, load_directory
 from .flow import check, load_line
 from .kinds import KINDS
+from .settings import Settings, SettingsError
 from .navigator import Navigator
 from .transcript import audio_script, transcript
 from .simulate import DIAL_OUTCOMES, Simulator, scripted
@@ -32,8 +34,15 @@ def main() -> None:
 @root_option
 @click.option("--production", is_flag=True, help="Also fail on placeholder phone numbers.")
 def validate(root: Path | None, production: bool) -> None:
-    """Check every menu, destination and translation; exit 1 on any error."""
+    """Check every menu, destination and translation; exit 1 on any error.
+
+    With --production (or IVR_PRODUCTION=1, as the served line has it) placeholder numbers are
+    errors too, and every number still to confirm is listed."""
     root = root or default_content_root()
+    try:
+        production = production or Settings.load(os.environ).production
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
     line, problems = check(root, production=production)
     for problem in problems:
         click.echo(str(problem), err=not problem.warning)

@@ -51,10 +51,7 @@ def check(root: Path, production: bool = False) -> tuple[Line | None, list[Probl
     directory, directory_problems = directory_settings.check_directory(flow, root, production)
     builder.problems.extend(directory_problems)
     if production:
-        for dest in flow.destinations.values():
-            if dest.placeholder:
-                builder.problems.append(Problem.at(dest.where, f"{dest.number} is a placeholder: fill in the "
-                                                               f"real number for {dest.name} before going live"))
+        builder.problems.extend(production_problems(flow))
     # Translations are checked even when the menus have errors: every problem in one run.
     speech, speech_problems, complete = build_speech(flow, root)
     builder.problems.extend(speech_problems)
@@ -65,6 +62,21 @@ def check(root: Path, production: bool = False) -> tuple[Line | None, list[Probl
     flow = replace(flow, languages=MappingProxyType(available), pending_languages=MappingProxyType(pending))
     warnings = tuple(p for p in builder.problems if p.warning)
     return Line(flow, speech, warnings, directory), builder.problems
+
+
+def production_problems(flow) -> list[Problem]:
+    """What stops a line going live (placeholder numbers), and what to confirm first (numbers
+    from secondary sources, `status: verify`), in plain words."""
+    found = []
+    for dest in flow.destinations.values():
+        shown = dest.number or dest.call
+        if dest.placeholder:
+            found.append(Problem.at(dest.where, f"{shown} is a placeholder: fill in the real number of "
+                                                f"{dest.name.source} before going live"))
+        elif dest.status == "verify":
+            found.append(Problem.at(dest.where, f"confirm {shown} for {dest.name.source} before going live "
+                                                f"(its source: {dest.source})", warning=True))
+    return found
 
 
 def load_line(root: Path, production: bool = False) -> Line:

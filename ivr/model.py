@@ -66,6 +66,7 @@ class Language:
     voice: str | None  # Twilio <Say voice=…>, e.g. "Polly.Lupe-Neural"
     audio: bool  # prompts are recordings played with <Play> instead of text-to-speech
     where: Where
+    optional: bool = False  # while incomplete, left out of the menu (with a warning) instead of stopping the line
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ numbers read digit by digit. Rendering a call step is then a dictionary lookup.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Mapping
 
@@ -84,24 +85,27 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Prompt],
     speech: dict[tuple[str, str], Prompt] = {}
     problems: list[Problem] = []
     complete: set[str] = set()
-    texts = list(dict.fromkeys(text for _, text in flow.texts()))  # each prompt once
+    seen: set[str] = set()
+    texts = [t for _, t in flow.texts() if not (t.source in seen or seen.add(t.source))]  # each sentence once
     for lang in flow.languages.values():
         missing_audio = 0
         catalog = None
         located = _Catalog(root, lang.code)
+        problems_before = len(problems)
+        unreadable = False
         if lang.code != flow.default_language:
             try:
                 catalog = i18n.load_catalog(root, lang.code)
             except i18n.CatalogError as exc:
                 problems.append(Problem(located.file, exc.line, "", str(exc)))
-                continue
-            if catalog is None and not lang.audio:
+                unreadable = True
+            if catalog is None and not lang.audio and not unreadable:
                 problems.append(Problem(lang.where.file, lang.where.line, lang.where.path,
                                         f"no translations: {located.file} is missing (start it with "
                                         f"`ivr translations add {lang.code}`)"))
-                continue
+                unreadable = True
         latin = writes_latin(lang.code)
-        for text in [lang.choose, *texts]:
+        for text in [] if unreadable else [lang.choose, *texts]:
             translated = not (text is lang.choose or lang.code == flow.default_language or text.only_numbers)
             if not translated:
                 said = text.source
@@ -146,14 +150,20 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Prompt],
                                          f"{len(said.encode('utf-8'))} bytes; Twilio's <Say> with "
                                          f"{lang.voice} takes at most {limit}"))
             speech[(lang.code, text.source)] = Prompt(said, lang.code, lang.say_language, lang.voice)
+        own = problems[problems_before:]
         if missing_audio:
-            problems.append(Problem(lang.where.file, lang.where.line, lang.where.path,
-                                    f"{missing_audio} of {len(texts) + 1} prompts have no recording in "
-                                    f"locales/{lang.code}/audio/ yet (ivr audio-script {lang.code} "
-                                    "lists them); the language stays out of the menu until all do",
-                                    warning=True))
-        else:
+            own.append(Problem(lang.where.file, lang.where.line, lang.where.path,
+                               f"{missing_audio} of {len(texts) + 1} prompts have no recording in "
+                               f"locales/{lang.code}/audio/ yet (ivr audio-script {lang.code} lists them)"))
+        if not own:
             complete.add(lang.code)
+        elif lang.optional:
+            # Left out of the menu, loudly, rather than stopping the line: offered whole or not at all.
+            own = [replace(p, warning=True) for p in own]
+            own.append(Problem(lang.where.file, lang.where.line, lang.where.path,
+                               f"{lang.name} ({lang.code}) is incomplete and left out of the language menu "
+                               f"until it is (optional: true): {len(own)} problem(s) above", warning=True))
+        problems[problems_before:] = own
     return speech, problems, complete
 
 

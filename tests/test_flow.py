@@ -219,8 +219,8 @@ def test_every_problem_is_reported_at_once(root):
 
 
 def test_destination_without_source(root):
-    edit(root, "    source: demonstration data, not a real line\n    status: placeholder\n    next: backup",
-         "    status: placeholder\n    next: backup")
+    edit(root, "    source: demonstration data, not a real line\n    status: placeholder\n    answered_by: person",
+         "    status: placeholder\n    answered_by: person")
     [problem] = errors(root)
     assert problem.path == "destinations.helpline.source"
     assert problem.message.startswith("needs 'source'")
