@@ -247,8 +247,23 @@ class Navigator:
         said = self.phrase(phrase, lang)
         if said.audio:
             return []
-        return [replace(said, text=said.text.replace("{day}", day_name(moment, now, lang))
-                        .replace("{time}", format_time(moment, "short", locale=lang)))]
+        region = self.locale(lang)
+        time = format_time(moment, "short", locale=region)
+        text = said.text.replace("{day}", day_name(moment, now, region))
+        if time.endswith("."):  # "9:00 a.m." ends the sentence itself
+            text = text.replace("{time}.", time)
+        return [replace(said, text=text.replace("{time}", time))]
+
+    def locale(self, lang: str) -> str:
+        """The locale times and days are said in: the voice's own (fr-CA says '9 h 00', es-US
+        '9:00 a.m.') when babel knows it, else the language's."""
+        language = self.flow.languages.get(lang)
+        voice_locale = (language.say_language or "").replace("-", "_") if language else ""
+        try:
+            Locale.parse(voice_locale)
+            return voice_locale
+        except (ValueError, UnknownLocaleError):
+            return lang
 
     def numbers_and_goodbye(self, node: Node, lang: str) -> Step:
         """The end of every failed transfer: numbers to call, said twice, then goodbye."""

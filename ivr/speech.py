@@ -163,6 +163,10 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Prompt],
             own.append(Problem(lang.where.file, lang.where.line, lang.where.path,
                                f"{lang.name} ({lang.code}) is incomplete and left out of the language menu "
                                f"until it is (optional: true): {len(own)} problem(s) above", warning=True))
+        else:
+            own.append(Problem(lang.where.file, lang.where.line, lang.where.path,
+                               f"{lang.name} ({lang.code}) is incomplete ({len(own)} problem(s) above): complete "
+                               "it, or add `optional: true` to leave it out of the language menu until it is"))
         problems[problems_before:] = own
     return speech, problems, complete
 

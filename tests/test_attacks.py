@@ -230,7 +230,8 @@ def test_texts_go_only_to_numbers_of_the_lines_country_that_can_receive_them(tex
     sms, app = texting
     call = text_the_list(app, caller=caller)
     assert sms.sent == []
-    assert "could not send the text message" in call.last.text()
+    assert "text message" not in call.last.text()  # never offered to them
+    assert call.last.says()[0] == "Sorry, that is not an option."
 
 
 def test_one_text_per_list_and_a_few_per_call_even_when_a_request_is_replayed(texting):

@@ -94,8 +94,11 @@ def test_a_language_missing_a_translation_fails_validation(tmp_path, demo_root):
     line_no = next(i for i, t in enumerate((root / "menus/line.yaml").read_text().splitlines(), 1)
                    if "say: Main menu." in t)
     po_line = next(i for i, t in enumerate(po.read_text().splitlines(), 1) if t == 'msgid "Main menu."')
-    assert [str(p) for p in problems] == [f"locales/es/LC_MESSAGES/messages.po:{po_line} nodes.main.say: no es "
-                                          f'translation yet: "Main menu." (menus/line.yaml:{line_no})']
+    assert [str(p) for p in problems] == [
+        f'locales/es/LC_MESSAGES/messages.po:{po_line} nodes.main.say: no es translation yet: "Main menu." '
+        f"(menus/line.yaml:{line_no})",
+        "menus/line.yaml:17 line.languages.es: Español (es) is incomplete (1 problem(s) above): complete it, "
+        "or add `optional: true` to leave it out of the language menu until it is"]
 
 
 def test_numbers_are_read_digit_by_digit():
@@ -111,7 +114,7 @@ def with_audio_language(tmp_path: Path, demo_root: Path, record: bool) -> Path:
     yaml_path = root / "menus/line.yaml"
     yaml_path.write_text(yaml_path.read_text().replace(
         "  keys:\n", "    so:\n      key: 3\n      name: Soomaali\n      choose: Soomaali, riix 3.\n"
-        "      audio: true\n  keys:\n", 1))
+        "      audio: true\n      optional: true\n  keys:\n", 1))
     if record:
         line, _ = check(root)
         folder = root / "locales/so/audio"
@@ -120,6 +123,34 @@ def with_audio_language(tmp_path: Path, demo_root: Path, record: bool) -> Path:
                                                                  line.flow.pending_languages["so"]):
             (folder / name).write_bytes(b"ID3")
     return root
+
+
+def test_an_incomplete_language_stops_the_line_unless_it_is_optional(tmp_path, demo_root):
+    root = with_audio_language(tmp_path, demo_root, record=False)
+    yaml_path = root / "menus/line.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace("      optional: true\n", ""))
+    line, problems = check(root)
+    assert line is None
+    assert any(not p.warning and "add `optional: true`" in p.message for p in problems)
+
+
+def test_an_optional_language_missing_a_translation_is_left_out_loudly_and_the_line_serves(tmp_path, demo_root):
+    root = tmp_path / "line"
+    shutil.copytree(demo_root, root)
+    yaml_path = root / "menus/line.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace("      voice: Polly.Lupe-Neural\n",
+                                                      "      voice: Polly.Lupe-Neural\n      optional: true\n"))
+    po = root / "locales/es/LC_MESSAGES/messages.po"
+    po.write_text(po.read_text().replace('msgstr "Menú principal."', 'msgstr ""'))
+    line, problems = check(root)
+    assert line is not None and list(line.flow.languages) == ["en"] and "es" in line.flow.pending_languages
+    assert any(p.warning and "left out of the language menu" in p.message for p in problems)
+    app = create_app({"CONTENT_ROOT": str(root), "TWILIO_AUTH_TOKEN": TOKEN})
+    call = Call(app.test_client())
+    call.start()
+    offers = [s.text for s in call.follow().root.iter("Say")]
+    assert offers == ["For English, press 1."]  # never half in Spanish: no Spanish at all
+    assert [s.get("language") for s in call.start().root.iter("Say")] == ["en-US"]
 
 
 def test_audio_language_is_offered_and_played_only_when_recorded(tmp_path, demo_root):

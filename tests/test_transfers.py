@@ -120,7 +120,7 @@ def test_closed_says_when_it_opens_and_goes_straight_on(call):
     with at(2026, 11, 18, 17, 0):  # Wednesday, just closed
         answer = person(call)
     text = answer.text()
-    assert "the demo helpline That line is closed right now. It opens Thursday 9:00" in text
+    assert "the demo helpline That line is closed right now. It opens tomorrow at 9:00\u202fAM." in text
     assert answer.find("Dial/Number").text == "+12075550101"  # the next in the chain, at once
 
 
@@ -129,13 +129,13 @@ def test_closed_is_said_in_the_callers_language(call):
         call.choose_language("2")
         answer = call.press("0")
     assert "Esa línea está cerrada en este momento." in answer.says()
-    assert any(s.startswith("Abre el lunes 9:00") for s in answer.says())
+    assert "Abre: lunes, a las 9:00\u202fa.m." in answer.says()
 
 
 def test_maine_state_holiday_is_closed(call):
     with at(2026, 4, 20, 10, 0):  # Patriots' Day, a Maine state holiday (a Monday)
         answer = person(call)
-    assert "It opens Tuesday" in answer.text()
+    assert "It opens tomorrow at 9:00" in answer.text()
     with at(2026, 4, 21, 10, 0):
         assert person(call).find("Dial/Number").text == "+12075550100"
 
