@@ -1,5 +1,5 @@
-"""The `ivr` command: Flask's CLI plus validate and simulate. Content errors become click errors
-only here, at the boundary."""
+"""The `ivr` command: the line's own commands, for the people who run it. Content and settings
+errors become one plain message and an exit status here, at the boundary, never a traceback."""
 from __future__ import annotations
 
 import os
@@ -9,12 +9,15 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from datetime import datetime
+from importlib.metadata import version
+
 import click
-from flask.cli import FlaskGroup
 
 from . import create_app, default_content_root, schema, translations
 from .directory import OPTIONAL_FILES, REQUIRED_FILES, SAMPLE_MARKER, load_directory
 from .flow import check, load_line
+from .problems import FlowError
 from .kinds import KINDS
 from .settings import Settings, SettingsError
 from .navigator import Navigator
@@ -25,12 +28,28 @@ root_option = click.option("--root", type=click.Path(file_okay=False, path_type=
                            help="Content folder holding menus/ and locales/ (default: the built-in line).")
 
 
-@click.group(cls=FlaskGroup, create_app=create_app)
+class LineCommands(click.Group):
+    """The `ivr` group: an error a user can fix is one plain message and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except FlowError as exc:
+            raise click.ClickException("the content does not load:\n" + "\n".join(str(p) for p in exc.problems)
+                                       + "\n(`ivr validate` lists every problem)") from None
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)) from None
+
+
+@click.group(cls=LineCommands)
+@click.version_option(version("ivr"), prog_name="ivr", message="%(prog)s %(version)s")
 def main() -> None:
-    """Run, check and rehearse the phone line."""
+    """Check, rehearse and look after the phone line. `make run` serves it."""
 
 
-@main.command(with_appcontext=False)
+@main.command()
 @root_option
 @click.option("--production", is_flag=True, help="Also fail on placeholder phone numbers.")
 def validate(root: Path | None, production: bool) -> None:
@@ -61,10 +80,7 @@ def validate(root: Path | None, production: bool) -> None:
 
 
 def _load(root: Path | None):
-    try:
-        return load_line(root or default_content_root())
-    except Exception as exc:  # noqa: BLE001 - a content error becomes a plain message here
-        raise click.ClickException(f"the content does not load; run `ivr validate`.\n{exc}") from exc
+    return load_line(root or default_content_root())
 
 
 def _language(line, lang: str):
@@ -74,7 +90,7 @@ def _language(line, lang: str):
     return known[lang]
 
 
-@main.command("transcript", with_appcontext=False)
+@main.command("transcript", )
 @root_option
 @click.argument("lang", required=False)
 @click.option("--all", "write_all", is_flag=True,
@@ -96,7 +112,7 @@ def transcript_command(root: Path | None, lang: str | None, write_all: bool) -> 
     click.echo(transcript(Navigator(line, KINDS), lang), nl=False)
 
 
-@main.command("schema", with_appcontext=False)
+@main.command("schema", )
 @root_option
 def schema_command(root: Path | None) -> None:
     """Regenerate menus/schema.json (what editors check menu files with) from the node kinds."""
@@ -112,7 +128,7 @@ def translations_group() -> None:
     """Keep every language's catalog in step with the menus."""
 
 
-@translations_group.command("update", with_appcontext=False)
+@translations_group.command("update", )
 @root_option
 def translations_update(root: Path | None) -> None:
     """Collect the prompts into locales/messages.pot and merge them into every catalog.
@@ -129,7 +145,7 @@ def translations_update(root: Path | None) -> None:
         click.echo(f"{'updated' if result.changed else 'unchanged:'} {result.path}: {todo}")
 
 
-@translations_group.command("add", with_appcontext=False)
+@translations_group.command("add", )
 @root_option
 @click.argument("code")
 def translations_add(root: Path | None, code: str) -> None:
@@ -144,7 +160,7 @@ def translations_add(root: Path | None, code: str) -> None:
                f"every sentence is translated; `ivr validate` lists what is missing.")
 
 
-@main.command("audio-script", with_appcontext=False)
+@main.command("audio-script", )
 @root_option
 @click.argument("lang")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -169,7 +185,7 @@ def directory_group() -> None:
     """The directory of services near the caller (Open Referral HSDS data)."""
 
 
-@directory_group.command("import", with_appcontext=False)
+@directory_group.command("import", )
 @root_option
 @click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Only check the files; copy nothing.")
@@ -212,9 +228,9 @@ class _ShownSms:
 
 
 def _ask_key(prompt: str) -> str | None:
-    answer = click.prompt("  key (0-9 * #, Enter for silence, q to hang up)", default="",
+    answer = click.prompt("  keys (0-9 * #, a ZIP code; Enter for silence, q to hang up)", default="",
                           show_default=False)
-    return None if answer.strip().lower() == "q" else answer.strip()[:1]
+    return None if answer.strip().lower() == "q" else answer.strip()
 
 
 def _ask_dial(numbers: str) -> str | None:
@@ -223,21 +239,46 @@ def _ask_dial(numbers: str) -> str | None:
     return None if answer == "q" else answer
 
 
-@main.command(with_appcontext=False)
+def _dial_outcomes(_ctx, _param, value: str | None) -> list[str] | None:
+    """--dial checked: each outcome one of Twilio's DialCallStatus values (any case)."""
+    if value is None:
+        return None
+    outcomes = [item.strip().lower() for item in value.split(",")]
+    for outcome in outcomes:
+        if outcome not in DIAL_OUTCOMES:
+            guess = outcome.replace("_", "-")
+            hint = f" (did you mean {guess}?)" if guess in DIAL_OUTCOMES else ""
+            raise click.BadParameter(f"'{outcome}' is not an outcome{hint}: use {', '.join(DIAL_OUTCOMES)}")
+    return outcomes
+
+
+def _moment(_ctx, _param, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a time like '2026-12-25 03:00'") from None
+
+
+@main.command()
 @root_option
-@click.option("--keys", default=None, help="Keys to press, comma-separated, for an unattended call: "
-              "'2,1,0'. An empty item or '-' is silence. The caller hangs up when they run out.")
-@click.option("--dial", "dials", default=None, help="Outcomes of each transfer, comma-separated "
-              f"({', '.join(DIAL_OUTCOMES)}); default: completed.")
-def simulate(root: Path | None, keys: str | None, dials: str | None) -> None:
-    """Make a call in the terminal through the real app, with signed requests."""
+@click.option("--keys", default=None, help="What the caller presses, comma-separated, for an unattended "
+              "call: '2,8,1,04101'. An empty item or '-' is silence. The caller hangs up when they run out.")
+@click.option("--dial", "dials", default=None, callback=_dial_outcomes,
+              help=f"Outcomes of each transfer, comma-separated ({', '.join(DIAL_OUTCOMES)}); default: completed.")
+@click.option("--at", "moment", default=None, callback=_moment,
+              help="The line's clock for this call, in its time zone: '2026-12-25 03:00' (a holiday at 3 am).")
+def simulate(root: Path | None, keys: str | None, dials: list[str] | None, moment: datetime | None) -> None:
+    """Make a call in the terminal, through the line's own app with signed requests (no server needed)."""
     token = secrets.token_hex(16)  # signatures are checked for real, with a token of this run's own
     app = create_app({"CONTENT_ROOT": str(root or default_content_root()), "TWILIO_AUTH_TOKEN": token,
-                      "INSECURE_DEV_MODE": False, "SMS_SENDER": _ShownSms()})
+                      "INSECURE_DEV_MODE": False, "SMS_SENDER": _ShownSms(), "CLOCK": (lambda: moment) if moment else None},
+                     environ={})
     unattended = keys is not None
     ask_key = scripted([k.strip() for k in keys.split(",")]) if unattended else _ask_key
     if dials is not None:
-        ask_dial = scripted([d.strip() for d in dials.split(",")])
+        ask_dial = scripted(dials, "--dial has no outcome left for this transfer: add one")
     elif unattended:
         ask_dial = lambda _numbers: "completed"  # noqa: E731
     else:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Callable, ClassVar, Mapping, Protocol
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
@@ -54,12 +55,18 @@ class NodeBehaviour(Protocol):
     """What the navigator asks of a node kind (`ivr.kinds` implements it)."""
 
     timeless: ClassVar[bool]
+    everywhere: ClassVar[frozenset[str] | None]
 
+    def sorry(self, nav: Navigator, node: Node, visit: Visit) -> tuple[Prompt, ...]: ...
     def arrive(self, nav: Navigator, node: Node, visit: Visit) -> Step: ...
     def choose(self, nav: Navigator, node: Node, visit: Visit, key: str) -> Step | None: ...
     def silence(self, nav: Navigator, node: Node, visit: Visit) -> Step: ...
     def step(self, nav: Navigator, node: Node, state: CallState, digits: str, visit: Visit) -> Step | None: ...
     def transcribe(self, t, node: Node) -> list[str]: ...
+
+
+def _in_zone(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
 
 
 def day_name(moment: datetime, now: datetime, lang: str) -> str:
@@ -81,7 +88,9 @@ class Navigator:
         self.flow = line.flow
         self.kinds = kinds
         self.urls = UrlReader(line.flow)
-        self.clock = clock or (lambda: now_in(self.flow.time_zone))
+        zone = ZoneInfo(self.flow.time_zone)
+        # A given clock may tell the wall-clock time of the line's zone (a rehearsal at 3 am).
+        self.clock = (lambda: _in_zone(clock(), zone)) if clock else (lambda: now_in(self.flow.time_zone))
         # What a node says on arrival, when it depends on nothing but the node, the language and
         # the misses so far: worked out once per loaded line (nodes x languages x misses).
         self._timeless = lru_cache(maxsize=None)(self._arrive_timeless)
@@ -137,16 +146,21 @@ class Navigator:
             choose=lambda key: kind.choose(self, node, Visit(visit.lang, visit.misses, node.id, visit.line_number,
                                                              visit.can_text), key),
             wrong=lambda: self.miss(node, visit, spoken=True),
+            everywhere=kind.everywhere,
         )
 
     def press(self, key: str, node: Node, visit: Visit, *, silence: Callable[[], Step],
               repeat: Callable[[], Step], back: Callable[[], Step],
-              choose: Callable[[str], Step | None], wrong: Callable[[], Step]) -> Step:
+              choose: Callable[[str], Step | None], wrong: Callable[[], Step],
+              everywhere: frozenset[str] | None = None) -> Step:
         """The meaning of one key wherever the caller listens: the keys that work everywhere
-        first (a person, repeat, back), then the listening point's own keys, else `wrong`."""
+        first (a person, repeat, back: those in `everywhere`, when given), then the listening
+        point's own keys, else `wrong`."""
         if not key:
             return silence()
         action = self.everywhere(key)
+        if everywhere is not None and action not in everywhere:
+            action = None
         if action == PERSON:
             return self.person(visit, node.id)
         if action == REPEAT:
@@ -168,7 +182,7 @@ class Navigator:
         if misses >= self.flow.max_misses:
             return self.person(visit, node.id)
         step = again(misses) if again else self.arrive(node, replace(visit, misses=misses, origin=""))
-        return step.after(self.phrase("not_an_option", visit.lang)) if spoken else step
+        return step.after(*self.kinds[node.kind].sorry(self, node, visit)) if spoken else step
 
     def person(self, visit: Visit, origin: str) -> Step:
         """On to a person: the line's person transfer."""

@@ -74,7 +74,11 @@ class Simulator:
                 if not answered:
                     yield f"!! {path} answered without a step of the line"
                     return
-                next_step = yield from self.follow(client, answered[-1])
+                try:
+                    next_step = yield from self.follow(client, answered[-1])
+                except OutOfScript as exc:
+                    yield f"!! {exc}"
+                    return
                 if next_step is None:
                     yield "-- call ended --"
                     return
@@ -123,7 +127,20 @@ class Simulator:
         return f"[{prompt.tts_language or '?'} {prompt.voice or '?'}] {prompt.text}"
 
 
-def scripted(answers: list[str]) -> Callable[[str], str | None]:
-    """Answer prompts from a list; None (the caller hangs up) when it runs out."""
+class OutOfScript(Exception):
+    """A scripted answer was needed and none was left; the message says which."""
+
+
+def scripted(answers: list[str], exhausted: str | None = None) -> Callable[[str], str | None]:
+    """Answer prompts from a list. When it runs out: None (the caller hangs up), or, with
+    `exhausted`, stop the call saying what is missing."""
     queue = list(answers)
-    return lambda _prompt: queue.pop(0) if queue else None
+
+    def answer(_prompt: str) -> str | None:
+        if queue:
+            return queue.pop(0)
+        if exhausted:
+            raise OutOfScript(exhausted)
+        return None
+
+    return answer

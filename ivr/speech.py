@@ -88,7 +88,8 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Prompt],
     seen: set[str] = set()
     texts = [t for _, t in flow.texts() if not (t.source in seen or seen.add(t.source))]  # each sentence once
     for lang in flow.languages.values():
-        missing_audio = 0
+        missing: set[str] = set()
+        recordings: set[str] = set()
         catalog = None
         located = _Catalog(root, lang.code)
         problems_before = len(problems)
@@ -140,8 +141,9 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Prompt],
             if lang.audio:
                 name = i18n.audio_name(english if text is not lang.choose else said)
                 found = i18n.find_audio(root, lang.code, name)
-                if found is None:
-                    missing_audio += 1
+                recordings.add(name)  # two prompts that say the same thing share one recording
+                if found is None and name not in missing:
+                    missing.add(name)
                 speech[(lang.code, text.source)] = Prompt(said, lang.code, audio=found or name)
                 continue
             limit = i18n.say_limit(lang.voice)
@@ -151,9 +153,9 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Prompt],
                                          f"{lang.voice} takes at most {limit}"))
             speech[(lang.code, text.source)] = Prompt(said, lang.code, lang.say_language, lang.voice)
         own = problems[problems_before:]
-        if missing_audio:
+        if missing:
             own.append(Problem(lang.where.file, lang.where.line, lang.where.path,
-                               f"{missing_audio} of {len(texts) + 1} prompts have no recording in "
+                               f"{len(missing)} of {len(recordings)} recordings are not in "
                                f"locales/{lang.code}/audio/ yet (ivr audio-script {lang.code} lists them)"))
         if not own:
             complete.add(lang.code)

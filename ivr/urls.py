@@ -79,7 +79,7 @@ def url(state: CallState) -> str:
     if step == STATUS:
         return f"/voice/status?{urlencode({'node': state.node, 'to': state.to})}"
     if step.startswith("dir/"):
-        query = _query(lang=state.lang, path=state.path, m=state.misses, at=state.at)
+        query = _query(lang=state.lang, path=state.path, m=state.misses, at=state.at, **{"from": state.origin})
         return f"/voice/dir/{node}/{step[4:]}?{query}"
     if step == START:
         return "/voice"

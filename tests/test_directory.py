@@ -131,8 +131,21 @@ def test_county_path_district_then_county(sms):
     assert western.says()[0] == "For Androscoggin County, press 1."
     results = call.press("3")  # Oxford County
     assert results.says()[1] == "OPTIONS liaison for Oxford County"
-    call.press("*")  # back from the results: the menu above the search (naloxone, where it is first offered)
-    assert call.last.says()[0] == NALOXONE_MENU
+    call.press("*")  # back from the results: the menu the caller came from (services near you, key 8)
+    assert call.last.says()[0] == "Services near you, and other ways to get help."
+
+
+def test_back_and_silence_after_a_list_lead_to_the_menu_the_caller_came_from(sms):
+    """The search is offered from several menus; the caller goes back to theirs, not the first one."""
+    for menu_key, option, menu in (("2", "1", NALOXONE_MENU), ("8", "1", "Services near you, and other ways to get help.")):
+        for after_list in ("*", ""):
+            call = maine_call(sms)
+            call.choose_language("1")
+            call.press(menu_key)
+            call.press(option)
+            call.press("04101")
+            answer = call.press("*") if after_list else call.silence()
+            assert answer.says()[0] == menu, (menu_key, after_list)
 
 
 def test_county_menu_back_repeat_and_wrong_key(sms):
@@ -163,7 +176,7 @@ def test_text_by_consent_sends_once_from_the_line_with_a_neutral_first_line(sms)
     call.press("04101")
     sent = call.press("1")
     assert sent.says() == ["We sent the list by text message."]
-    assert sent.find("Redirect").text.startswith("/voice/node/naloxone")
+    assert sent.find("Redirect").text.startswith("/voice/node/find_services")  # back where the caller came from
     [(to, from_, body)] = sms.sent
     assert to == SIMULATED_CALLER and from_ == LINE_NUMBER
     first_line, *rest = body.splitlines()
@@ -177,7 +190,7 @@ def test_text_declined_sends_nothing(sms):
     call = maine_call(sms)
     to_naloxone_search(call)
     call.press("04101")
-    assert call.press("*").says()[0] == NALOXONE_MENU
+    assert call.press("*").says()[0] == "Services near you, and other ways to get help."  # where the caller came from
     call.press("1")
     call.press("04101")
     call.silence()

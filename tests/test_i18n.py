@@ -149,7 +149,7 @@ def test_an_optional_language_missing_a_translation_is_left_out_loudly_and_the_l
     call = Call(app.test_client())
     call.start()
     offers = [s.text for s in call.follow().root.iter("Say")]
-    assert offers == ["For English, press 1."]  # never half in Spanish: no Spanish at all
+    assert offers == ["For English, press 1.", "To talk with a person, press 0."]  # no Spanish at all
     assert [s.get("language") for s in call.start().root.iter("Say")] == ["en-US"]
 
 
@@ -157,7 +157,7 @@ def test_audio_language_is_offered_and_played_only_when_recorded(tmp_path, demo_
     root = with_audio_language(tmp_path / "a", demo_root, record=False)
     line, problems = check(root)
     assert "so" not in line.flow.languages and "so" in line.flow.pending_languages
-    assert any(p.warning and "have no recording" in p.message for p in problems)
+    assert any(p.warning and "recordings are not in locales/so/audio/" in p.message for p in problems)
 
     root = with_audio_language(tmp_path / "b", demo_root, record=True)
     app = create_app({"CONTENT_ROOT": str(root), "TWILIO_AUTH_TOKEN": TOKEN})
@@ -166,7 +166,7 @@ def test_audio_language_is_offered_and_played_only_when_recorded(tmp_path, demo_
     call.start()
     language_menu = call.follow()
     plays = [p.text for p in language_menu.root.iter("Play")]
-    assert len(plays) == 1 and plays[0].startswith("/audio/so/soomaali-riix-3-")
+    assert len(plays) == 2 and plays[0].startswith("/audio/so/soomaali-riix-3-")  # and its person key
     main = call.press("3")
     plays = [p.text for p in main.root.iter("Play")]
     assert main.says() == [] and len(plays) == 8  # the menu, four options, three keys everywhere

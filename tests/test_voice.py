@@ -23,7 +23,26 @@ def test_call_opens_with_911_in_both_languages_then_language_menu(call):
     # Each language is offered in itself, in its own voice.
     offers = [(s.text, s.get("voice")) for s in gather.iter("Say")]
     assert offers == [("For English, press 1.", "Polly.Joanna-Neural"),
-                      ("Para español, oprima 2.", "Polly.Lupe-Neural")]
+                      ("Para español, oprima 2.", "Polly.Lupe-Neural"),
+                      # the person key, announced in every language before one is chosen
+                      ("To talk with a person, press 0.", "Polly.Joanna-Neural"),
+                      ("Para hablar con una persona, oprima 0.", "Polly.Lupe-Neural")]
+
+
+def test_a_wrong_key_at_the_language_menu_is_answered_in_every_language(call):
+    call.start()
+    call.follow()
+    wrong = call.press("7")
+    assert wrong.says()[:2] == ["Sorry, that is not an option.", "Lo siento, esa no es una opción."]
+    assert wrong.gather().get("action").startswith("/voice/input/language")
+
+
+@pytest.mark.parametrize("key", ["9", "*"])
+def test_repeat_and_back_are_not_offered_at_the_language_menu_and_do_nothing_there(call, key):
+    call.start()
+    menu = call.follow()
+    assert not any("press 9" in t or "star" in t for t in menu.says())
+    assert call.press(key).says()[0] == "Sorry, that is not an option."
 
 
 def test_chosen_language_holds_for_the_rest_of_the_call(call):

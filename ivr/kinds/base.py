@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
-from ..steps import Step
+from ..steps import Prompt, Step
 
 if TYPE_CHECKING:
     from ..build import Builder
@@ -45,6 +45,7 @@ class NodeKind:
     is_menu: ClassVar[bool] = False  # a menu the back key returns to
     ends: ClassVar[bool] = False  # reaching it ends a caller's search: a person, places, goodbye
     timeless: ClassVar[bool] = True  # what it says depends on no clock and no request value
+    everywhere: ClassVar[frozenset[str] | None] = None  # the keys-everywhere actions it takes (None: all)
 
     def parse(self, builder: Builder, src: Source, path: KeyPath, spec: Mapping[str, Any]) -> dict[str, Any]:
         """The Node fields this kind adds, read from `spec` (problems go to `builder`)."""
@@ -61,6 +62,10 @@ class NodeKind:
     def silence(self, nav: Navigator, node: Node, visit: Visit) -> Step:
         """What silence leads to: by default, a miss."""
         return nav.miss(node, visit, spoken=False)
+
+    def sorry(self, nav: Navigator, node: Node, visit: Visit) -> tuple[Prompt, ...]:
+        """What a wrong key hears before the node again: "Sorry, that is not an option." """
+        return (nav.phrase("not_an_option", visit.lang),)
 
     def step(self, nav: Navigator, node: Node, state: CallState, digits: str, visit: Visit) -> Step | None:
         """A step of the kind's own (`/voice/dir/<node>/<step>`); None: the kind has none."""

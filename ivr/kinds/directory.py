@@ -6,6 +6,7 @@ asked travels in the URL (`path`: county-menu keys; `at`: the ZIP code or county
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Mapping
 
 import phonenumbers
@@ -14,9 +15,7 @@ from ..i18n import spoken_number
 from ..model import Node
 from ..navigator import Visit
 from ..steps import Choice, Goto, Listen, SendText, Step
-from ..urls import (
-    DIR_AFTER, DIR_AREA, DIR_AREA_KEY, DIR_OFFER, DIR_RESULTS, DIR_ZIP, CallState, dir_state, node_state,
-)
+from ..urls import DIR_AFTER, DIR_AREA, DIR_AREA_KEY, DIR_OFFER, DIR_RESULTS, DIR_ZIP, CallState, node_state
 from .base import NODE_REF, SAY_REF, Field, NodeKind
 
 if TYPE_CHECKING:
@@ -40,7 +39,8 @@ class DirectorySearch(NodeKind):
                     required=True),
               Field("back", NODE_REF))
     has_back = True
-    ends = True  # a search ends with places to call, and offers a person when it finds none
+    ends = True
+    timeless = False  # its steps keep the menu the caller came from, to go back there  # a search ends with places to call, and offers a person when it finds none
 
     def parse(self, builder: Builder, src: Source, path: KeyPath, spec: Mapping[str, Any]) -> dict[str, Any]:
         kind = spec.get("kind")
@@ -53,8 +53,18 @@ class DirectorySearch(NodeKind):
     def arrive(self, nav: Navigator, node: Node, visit: Visit) -> Step:
         lang = visit.lang
         prompts = nav.prompts(node.say, lang) + (nav.phrase("dir_ask_zip", lang),)
-        return Step(listen=Listen(dir_state(DIR_ZIP, node.id, lang, visit.misses), prompts, digits=ZIP_DIGITS,
+        return Step(listen=Listen(self.state(DIR_ZIP, node, visit, misses=visit.misses), prompts, digits=ZIP_DIGITS,
                                   choices=(Choice("zip", "the nearest places"), Choice("*", "the county menu"))))
+
+    @staticmethod
+    def state(step: str, node: Node, visit: Visit, misses: int = 0, path: str = "", at: str = "") -> CallState:
+        """A step of the search, keeping the menu the caller came from: back leads there."""
+        return CallState(f"dir/{step}", node.id, visit.lang, misses, origin=visit.origin, path=path, at=at)
+
+    @staticmethod
+    def back(nav: Navigator, node: Node, visit: Visit) -> str:
+        """Where back (and the end of a search) leads: the menu the caller came from."""
+        return visit.origin or node.back or nav.home()
 
     def step(self, nav: Navigator, node: Node, state: CallState, digits: str, visit: Visit) -> Step | None:
         directory = nav.line.directory
@@ -64,9 +74,9 @@ class DirectorySearch(NodeKind):
         if step == DIR_ZIP:
             return self.zip_code(nav, directory, node, visit, digits)
         if step == DIR_OFFER:
-            return self.area(nav, node, visit.lang, "") if digits[:1] == "*" else nav.person(visit, node.id)
+            return self.area(nav, node, visit, "") if digits[:1] == "*" else nav.person(visit, node.id)
         if step == DIR_AREA:
-            return self.area(nav, node, visit.lang, state.path)
+            return self.area(nav, node, visit, state.path)
         if step == DIR_AREA_KEY:
             return self.area_key(nav, node, visit, state.path, digits)
         if step == DIR_RESULTS:
@@ -77,7 +87,7 @@ class DirectorySearch(NodeKind):
 
     def zip_code(self, nav: Navigator, directory: Directory, node: Node, visit: Visit, digits: str) -> Step:
         if "*" in digits:
-            return self.area(nav, node, visit.lang, "")
+            return self.area(nav, node, visit, "")
         if len(digits) == ZIP_DIGITS and digits.isdigit():
             place = directory.locate(digits)
             if place is not None and directory.in_state(place):
@@ -86,32 +96,32 @@ class DirectorySearch(NodeKind):
         else:
             problem = "dir_too_short" if digits else None
         if visit.misses == 0:
-            step = nav.arrive(node, Visit(visit.lang, 1))  # ask again once
+            step = self.arrive(nav, node, replace(visit, misses=1))  # ask again once
         else:
-            step = self.offer(nav, node, visit.lang)
+            step = self.offer(nav, node, visit)
         return step.after(nav.phrase(problem, visit.lang)) if problem else step
 
-    def offer(self, nav: Navigator, node: Node, lang: str) -> Step:
+    def offer(self, nav: Navigator, node: Node, visit: Visit) -> Step:
         """After a second miss: the county menu, or a person."""
-        return Step(listen=Listen(dir_state(DIR_OFFER, node.id, lang), (nav.phrase("dir_offer", lang),),
+        return Step(listen=Listen(self.state(DIR_OFFER, node, visit), (nav.phrase("dir_offer", visit.lang),),
                                   choices=(Choice("*", "the county menu"), Choice("", nav.flow.person))))
 
     # -- the county menu ------------------------------------------------------------------------
-    def area(self, nav: Navigator, node: Node, lang: str, path: str, misses: int = 0) -> Step:
+    def area(self, nav: Navigator, node: Node, visit: Visit, path: str, misses: int = 0) -> Step:
         settings = nav.flow.directory
         level = settings.area_level(path)
         if level is None:
-            return self.area(nav, node, lang, "")
+            return self.area(nav, node, visit, "")
+        lang = visit.lang
         choices = tuple(Choice(o.key, f"county {o.county}" if o.county else f"area {path + o.key}",
                                nav.prompt(o.say, lang)) for o in level.values())
         prompts = tuple(c.prompt for c in choices) + nav.everywhere_prompts(lang)
-        return Step(listen=Listen(dir_state(DIR_AREA_KEY, node.id, lang, misses, path=path), prompts,
+        return Step(listen=Listen(self.state(DIR_AREA_KEY, node, visit, misses, path=path), prompts,
                                   choices=choices))
 
     def area_key(self, nav: Navigator, node: Node, visit: Visit, path: str, digits: str) -> Step:
         settings = nav.flow.directory
         level = settings.area_level(path) or settings.areas
-        lang = visit.lang
 
         def choose(key: str) -> Step | None:
             option = level.get(key)
@@ -119,16 +129,16 @@ class DirectorySearch(NodeKind):
                 return None
             if option.county:
                 return self.results(nav, nav.line.directory, node, visit, "c" + option.county)
-            return self.area(nav, node, lang, path + key)
+            return self.area(nav, node, visit, path + key)
 
         def again(misses: int) -> Step:
-            return self.area(nav, node, lang, path, misses)
+            return self.area(nav, node, visit, path, misses)
 
         return nav.press(
             digits[:1], node, visit,
             silence=lambda: nav.miss(node, visit, spoken=False, again=again),
-            repeat=lambda: self.area(nav, node, lang, path),
-            back=lambda: self.area(nav, node, lang, path[:-1]) if path else nav.arrive(node, Visit(lang)),
+            repeat=lambda: self.area(nav, node, visit, path),
+            back=lambda: self.area(nav, node, visit, path[:-1]) if path else self.arrive(nav, node, replace(visit, misses=0)),
             choose=choose,
             wrong=lambda: nav.miss(node, visit, spoken=True, again=again),
         )
@@ -149,7 +159,7 @@ class DirectorySearch(NodeKind):
         if found is None:
             return nav.apology(lang)
         if not found:
-            return self.offer(nav, node, lang).after(nav.phrase("dir_none", lang))
+            return self.offer(nav, node, visit).after(nav.phrase("dir_none", lang))
         prompts = [nav.phrase("dir_results", lang)]
         today = nav.clock().weekday()
         for place, _km in found:
@@ -162,14 +172,15 @@ class DirectorySearch(NodeKind):
         if visit.can_text:  # offered only when a text can be sent to this caller
             prompts.append(nav.phrase("dir_text_offer", lang))
         prompts.append(nav.phrase("dir_after", lang))
-        back = node.back or nav.home()
+        back = self.back(nav, node, visit)
         choices = ((Choice("1", "the list by text message"),) if visit.can_text else ()) + (Choice("", back),)
-        return Step(listen=Listen(dir_state(DIR_AFTER, node.id, lang, at=at), tuple(prompts), choices=choices))
+        return Step(listen=Listen(self.state(DIR_AFTER, node, visit, at=at), tuple(prompts), choices=choices))
 
     def after(self, nav: Navigator, directory: Directory, node: Node, visit: Visit, at: str, digits: str) -> Step:
         """Keys after the results: 1 texts the list (only this sends anything), or the usual keys."""
         lang = visit.lang
-        back = node.back or nav.home()
+        back = self.back(nav, node, visit)
+        again = Goto(self.state(DIR_RESULTS, node, visit, at=at))
 
         def choose(key: str) -> Step | None:
             if key != "1" or not visit.can_text:
@@ -181,17 +192,15 @@ class DirectorySearch(NodeKind):
             return Step(then=SendText(
                 self.text_body(nav, found, lang), f"{node.id}:{at}",
                 sent=Step(say=(nav.phrase("dir_text_sent", lang),), then=Goto(node_state(back, lang))),
-                failed=Step(say=(nav.phrase("dir_text_failed", lang),),
-                            then=Goto(dir_state(DIR_RESULTS, node.id, lang, at=at)))))
+                failed=Step(say=(nav.phrase("dir_text_failed", lang),), then=again)))
 
         return nav.press(
             digits[:1], node, visit,
-            silence=lambda: nav.go(back, Visit(lang, line_number=visit.line_number)),
+            silence=lambda: nav.go(back, Visit(lang, line_number=visit.line_number, can_text=visit.can_text)),
             repeat=lambda: self.results(nav, directory, node, visit, at),
-            back=lambda: nav.go(back, Visit(lang, line_number=visit.line_number)),
+            back=lambda: nav.go(back, Visit(lang, line_number=visit.line_number, can_text=visit.can_text)),
             choose=choose,
-            wrong=lambda: Step(say=(nav.phrase("not_an_option", lang),),
-                               then=Goto(dir_state(DIR_RESULTS, node.id, lang, at=at))),
+            wrong=lambda: Step(say=(nav.phrase("not_an_option", lang),), then=again),
         )
 
     def text_body(self, nav: Navigator, found: list[tuple[Place, float]], lang: str) -> str:
@@ -207,7 +216,7 @@ class DirectorySearch(NodeKind):
     def transcribe(self, t: Transcriber, node: Node) -> list[str]:
         nav, lang = t.nav, t.lang
         phrase = lambda name: t.said(nav.phrase(name, lang))  # noqa: E731
-        back = node.back or nav.home()
+        back = f"the menu the caller came from (`{node.back or nav.home()}` if none)"
         out = t.said_lines(node.say) + [f"> {phrase('dir_ask_zip')}", ""]
         settings = nav.flow.directory
         state = settings.us_state if settings else ""
@@ -215,9 +224,9 @@ class DirectorySearch(NodeKind):
                 f"then each place's name, town, \"{phrase('dir_open_today')}\", \"{phrase('dir_closed_today')}\" "
                 f"or \"{phrase('dir_hours_unknown')}\", and its number; then, if a text can be sent to the "
                 f"caller, \"{phrase('dir_text_offer')}\"; then \"{phrase('dir_after')}\"",
-                f"  - `1` → the list by text message: \"{phrase('dir_text_sent')}\", then `{back}`; or "
+                f"  - `1` → the list by text message: \"{phrase('dir_text_sent')}\", then {back}; or "
                 f"\"{phrase('dir_text_failed')}\" and the list again",
-                f"  - silence or {t.key_of('back')} → `{back}`; {t.key_of('repeat')} → the list again",
+                f"  - silence or {t.key_of('back')} → {back}; {t.key_of('repeat')} → the list again",
                 f"- no place of this kind near: \"{phrase('dir_none')}\", then the offer below",
                 f"- a ZIP code outside {state}: \"{phrase('dir_outside')}\"; unknown: \"{phrase('dir_unknown_zip')}\"; "
                 f"too short: \"{phrase('dir_too_short')}\": asked once more, then the offer: \"{phrase('dir_offer')}\" "

@@ -5,7 +5,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Mapping
 
 from ..model import Node
-from ..steps import SILENCE_IGNORED, SILENCE_MISSES, SILENCE_REPEATS, Choice, Goto, Hangup, Listen, Step
+from ..steps import SILENCE_IGNORED, SILENCE_MISSES, SILENCE_REPEATS, Choice, Goto, Hangup, Listen, Prompt, Step
 from ..build import CONNECT
 from ..urls import CHECK, CallState, input_state, node_state
 from .base import NODE_REF, SAY_REF, Field, NodeKind
@@ -119,18 +119,24 @@ class Message(NodeKind):
 
 
 class Language(NodeKind):
-    """The language menu: each language offered in itself, in its own voice."""
+    """The language menu: each language offered in itself, in its own voice. Before a language is
+    chosen, the person key is announced, and a wrong key answered, in every language; repeat and
+    back do nothing here (silence repeats the menu)."""
 
     name = "language"
     fields = (SAY, Field("next", NODE_REF, required=True))
     has_next = is_menu = True
+    everywhere = frozenset({"person"})
 
     def arrive(self, nav: Navigator, node: Node, visit: Visit) -> Step:
         languages = tuple(Choice(language.key, node.next, nav.prompt(language.choose, language.code))
                           for language in nav.flow.languages.values())
-        prompts = nav.prompts(node.say, visit.lang) + tuple(c.prompt for c in languages)
+        person = next((k for k in nav.flow.keys.values() if k.action == "person"), None)
+        person_prompts = tuple(nav.prompt(person.say, code) for code in nav.flow.languages) if person else ()
+        person_choice = (Choice(person.key, nav.flow.person, None, everywhere=True),) if person else ()
+        prompts = nav.prompts(node.say, visit.lang) + tuple(c.prompt for c in languages) + person_prompts
         return Step(listen=Listen(input_state(node.id, visit.lang, visit.misses), prompts, timeout=6,
-                                  choices=languages + everywhere_choices(nav, node, visit.lang)))
+                                  choices=languages + person_choice))
 
     def choose(self, nav: Navigator, node: Node, visit: Visit, key: str) -> Step | None:
         chosen = next((code for code, language in nav.flow.languages.items() if language.key == key), None)
@@ -138,10 +144,18 @@ class Language(NodeKind):
             return None
         return nav.go(node.next, replace(visit, lang=chosen), node.id)
 
+    def sorry(self, nav: Navigator, node: Node, visit: Visit) -> tuple[Prompt, ...]:
+        return tuple(nav.phrase("not_an_option", code) for code in nav.flow.languages)
+
     def transcribe(self, t: Transcriber, node: Node) -> list[str]:
         step = t.arrive(node)
-        out = [f"> {t.said(c.prompt)}" for c in step.listen.choices if not c.everywhere]
-        return out + ["", f"Each key chooses a language, then `{node.next}`."]
+        choices = {c.prompt for c in step.listen.choices if c.prompt}
+        out = [f"> {t.said(p)}" for p in step.listen.prompts if p in choices]
+        out += ["", f"Each key chooses a language, then `{node.next}`. Also announced in every language:"]
+        out += [f"> [{p.lang}] {t.said(p)}" for p in step.listen.prompts if p not in choices]
+        out += ["", "A wrong key hears \"not an option\" in every language, then the menu again; "
+                "repeat and back do nothing here (silence repeats the menu)."]
+        return out
 
 
 class Transfer(NodeKind):
