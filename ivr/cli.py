@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup
 from . import create_app, default_content_root, schema, translations
 from .directory import OPTIONAL_FILES, REQUIRED_FILES, SAMPLE_MARKER, load_directory
 from .flow import check, load_line
+from .golive import cli as golive
 from .kinds import KINDS
 from .navigator import Navigator
 from .transcript import audio_script, transcript
@@ -236,5 +237,7 @@ def simulate(root: Path | None, keys: str | None, dials: str | None) -> None:
     for line in Simulator(app, token, ask_key, ask_dial).run():
         click.echo(line)
 
+
+golive.register(main)
 
 __all__ = ["main"]
