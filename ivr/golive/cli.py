@@ -9,6 +9,7 @@ import click
 from .. import default_content_root
 from ..flow import load_line
 from ..settings import Settings, SettingsError
+from .deploy import nginx_site, production_values
 from .fallback import fallback_twiml
 
 root_option = click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -53,6 +54,16 @@ def fallback_command(root: Path | None, output: Path | None, line_number: str | 
                f"`ivr twilio connect --fallback-url <the bin's URL>`", err=True)
 
 
+@click.command("nginx-config")
+@click.argument("domain")
+@click.option("--app", "apps", multiple=True, default=["127.0.0.1:8000"], show_default=True,
+              help="An app host's gunicorn, HOST:PORT; repeat it for each of several hosts.")
+def nginx_config_command(domain: str, apps: tuple[str, ...]) -> None:
+    """Print deploy/nginx.conf filled in for DOMAIN (Debian's nginx, certbot's certificate)."""
+    click.echo(nginx_site(production_values(domain, apps)), nl=False)
+
+
 def register(main: click.Group) -> None:
     """Add the going-live commands to the `ivr` command."""
-    main.add_command(fallback_command)
+    for command in (fallback_command, nginx_config_command):
+        main.add_command(command)
