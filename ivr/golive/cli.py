@@ -9,6 +9,7 @@ import click
 from .. import default_content_root
 from ..flow import load_line
 from ..settings import Settings, SettingsError
+from .check import NAMES, OK, LiveLine, check
 from .deploy import nginx_site, production_values
 from .fallback import fallback_twiml
 
@@ -63,7 +64,42 @@ def nginx_config_command(domain: str, apps: tuple[str, ...]) -> None:
     click.echo(nginx_site(production_values(domain, apps)), nl=False)
 
 
+def line_url(url: str | None) -> str:
+    """The line's public URL: given, or IVR_PUBLIC_URL."""
+    url = (url or settings().public_url).rstrip("/")
+    if not url:
+        raise click.UsageError("give the line's URL (https://...), or set IVR_PUBLIC_URL")
+    return url
+
+
+def token() -> str:
+    found = settings().auth_token
+    if not found:
+        raise click.ClickException("TWILIO_AUTH_TOKEN is not set: requests are signed with the line's token")
+    return found
+
+
+@click.command("check")
+@root_option
+@click.argument("url", required=False)
+def check_command(root: Path | None, url: str | None) -> None:
+    """A synthetic call against the live line at URL (default: IVR_PUBLIC_URL).
+
+    Checks /healthz, the TLS certificate, that an unsigned request is refused, then signed
+    requests through the start, the language menu, the first menu and a transfer, with timings.
+    Exit code: 0 OK, 1 WARNING, 2 CRITICAL (for cron or a monitor). TWILIO_AUTH_TOKEN must be the
+    line's token.
+    """
+    live = LiveLine(line_url(url), token())
+    worst = OK
+    for result in check(live, load(root)):
+        worst = max(worst, result.status)
+        click.echo(str(result))
+    click.echo(f"{live.base_url}: {NAMES[worst]}")
+    raise SystemExit(worst)
+
+
 def register(main: click.Group) -> None:
     """Add the going-live commands to the `ivr` command."""
-    for command in (fallback_command, nginx_config_command):
+    for command in (fallback_command, nginx_config_command, check_command):
         main.add_command(command)
