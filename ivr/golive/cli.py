@@ -5,11 +5,13 @@ import os
 from pathlib import Path
 
 import click
+from twilio.base.exceptions import TwilioException
 
 from .. import default_content_root
 from ..flow import load_line
 from ..settings import Settings, SettingsError
 from .check import NAMES, OK, LiveLine, check
+from .connect import VOICE_PATH, ConnectError, answers_as, apply, find_number, plan, require_https, twilio_client
 from .deploy import nginx_site, production_values
 from .fallback import fallback_twiml
 
@@ -99,7 +101,75 @@ def check_command(root: Path | None, url: str | None) -> None:
     raise SystemExit(worst)
 
 
+@click.group("twilio")
+def twilio_group() -> None:
+    """The line's Twilio account: connect a number to the line."""
+
+
+@twilio_group.command("connect")
+@root_option
+@click.option("--number", default=None, help="The account's number to connect, E.164 (default: IVR_LINE_NUMBER).")
+@click.option("--url", default=None, help="The line's public https base URL (default: IVR_PUBLIC_URL).")
+@click.option("--fallback-url", default=None,
+              help="Where Twilio turns when the line cannot answer: the URL of `ivr fallback`'s document "
+                   "(a TwiML Bin, or a static host). Left as it is when not given.")
+@click.option("--fallback-method", type=click.Choice(["POST", "GET"]), default="POST", show_default=True,
+              help="GET only for a static host that refuses POST: the caller's number then appears "
+                   "in that host's access log.")
+@click.option("--yes", is_flag=True, help="Change without asking.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+def connect_command(root: Path | None, number: str | None, url: str | None, fallback_url: str | None,
+                    fallback_method: str, yes: bool, dry_run: bool) -> None:
+    """Point a number of the account at the line: its voice URL, status callback and fallback URL.
+
+    Needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN. Before changing anything it checks that the
+    line's URL answers a signed test call with this line's TwiML.
+    """
+    config = settings()
+    number = number or config.line_number
+    if not number:
+        raise click.UsageError("give --number, or set IVR_LINE_NUMBER")
+    if not config.account_sid:
+        raise click.ClickException("TWILIO_ACCOUNT_SID is not set")
+    base = line_url(url)
+    try:
+        require_https("the line's URL", base)
+        if fallback_url is not None:
+            require_https("--fallback-url", fallback_url)
+        live = LiveLine(base, token())
+        answers_as(live, load(root))
+        click.echo(f"{base}{VOICE_PATH} answers a signed test call with this line's TwiML.")
+        client = twilio_client(config.account_sid, token())
+        found = find_number(client, number)
+        planned = plan(found, base, fallback_url, fallback_method)
+    except ConnectError as exc:
+        raise click.ClickException(f"{exc}. Nothing changed.") from None
+    except TwilioException as exc:
+        raise click.ClickException(f"Twilio's API refused: {exc}. Nothing changed.") from None
+    if fallback_url is None and not found.voice_fallback_url:
+        click.echo("Warning: the number has no fallback URL: if the line fails, callers hear 'an application "
+                   "error'. Write one with `ivr fallback` and give its URL with --fallback-url.", err=True)
+    changes = [setting for setting in planned if setting.changes]
+    if not changes:
+        click.echo(f"{number} is already connected to {base}: nothing to change.")
+        return
+    click.echo(f"{number} ({found.sid}) will change:")
+    for change in changes:
+        click.echo(f"  {change.label}: {change.old or '(none)'} -> {change.new or '(none)'}")
+    if dry_run:
+        click.echo("--dry-run: nothing changed.")
+        return
+    if not yes and not click.confirm("Change the number now?", default=False):
+        click.echo("Nothing changed.")
+        return
+    try:
+        apply(client, found, planned)
+    except TwilioException as exc:
+        raise click.ClickException(f"Twilio's API refused the change: {exc}") from None
+    click.echo(f"{number} now answers with {base}{VOICE_PATH}. Call it, and run `ivr check {base}`.")
+
+
 def register(main: click.Group) -> None:
     """Add the going-live commands to the `ivr` command."""
-    for command in (fallback_command, nginx_config_command, check_command):
+    for command in (fallback_command, nginx_config_command, check_command, twilio_group):
         main.add_command(command)
