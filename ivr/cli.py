@@ -14,7 +14,6 @@ from flask.cli import FlaskGroup
 from . import create_app, default_content_root, schema, translations
 from .directory import OPTIONAL_FILES, REQUIRED_FILES, SAMPLE_MARKER, load_directory
 from .flow import check, load_line
-from .golive import cli as golive
 from .kinds import KINDS
 from .navigator import Navigator
 from .transcript import audio_script, transcript
@@ -238,6 +237,8 @@ def simulate(root: Path | None, keys: str | None, dials: str | None) -> None:
         click.echo(line)
 
 
-golive.register(main)
+from .golive.cli import register  # noqa: E402 - its commands use root_option and _load above
+
+register(main)
 
 __all__ = ["main"]

@@ -20,6 +20,7 @@ from twilio.request_validator import RequestValidator
 from conftest import DEMO, REPO, TOKEN
 from ivr.cli import main
 from ivr.golive import connect
+from ivr.golive.check import LiveLine
 from ivr.simulate import CallParams
 from test_privacy import CALLER_FIELDS, NEEDLES
 
@@ -200,8 +201,8 @@ def test_connect_asks_first(api, front):
 
 
 @pytest.mark.parametrize("args, refusal", [
-    (["--url", "http://line.example.org"], "the line's URL must be an https URL"),
-    (["--fallback-url", "http://bins.example.org/fallback.xml"], "--fallback-url must be an https URL"),
+    (["--url", "http://line.example.org"], "--url='http://line.example.org' is not an https base URL"),
+    (["--fallback-url", "http://bins.example.org/fallback.xml"], "--fallback-url='http://bins.example.org/fallback.xml' is not an https"),
 ])
 def test_connect_refuses_a_url_that_is_not_https(api, front, args, refusal):
     result = ivr("twilio", "connect", "--url", front.url, *args, "--yes")
@@ -228,19 +229,16 @@ class HttpCall:
     """One caller's call, each webhook sent to the next of several app processes in turn."""
 
     def __init__(self, ports: list[int]):
-        self.ports, self.served, self.last = ports, [], ET.Element("Response")
-        self.params = CallParams()
+        self.hosts = [LiveLine(f"http://127.0.0.1:{port}", TOKEN, params=CallParams()) for port in ports]
+        self.served: list[int] = []
+        self.last = ET.Element("Response")
 
     def post(self, url: str, **fields: str) -> ET.Element:
-        port = self.ports[len(self.served) % len(self.ports)]
-        self.served.append(port)
-        full = f"http://127.0.0.1:{port}{url}"
-        form = {**self.params.fields(), **fields}
-        request = urllib.request.Request(full, data=urlencode(form).encode(), headers={
-            "X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(full, form)})
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            assert answer.status == 200 and answer.headers.get_content_type() == "text/xml"
-            self.last = ET.fromstring(answer.read())
+        host = self.hosts[len(self.served) % len(self.hosts)]
+        self.served.append(host.port)
+        answer = host.post(url, fields)
+        assert answer.status == 200 and answer.content_type.startswith("text/xml")
+        self.last = ET.fromstring(answer.body)
         assert self.last.tag == "Response"
         return self.last
 

@@ -7,17 +7,13 @@ from pathlib import Path
 import click
 from twilio.base.exceptions import TwilioException
 
-from .. import default_content_root
-from ..flow import load_line
-from ..settings import Settings, SettingsError
+from ..cli import _load as load
+from ..cli import root_option
+from ..settings import Settings, SettingsError, parse_public_url
 from .check import NAMES, OK, LiveLine, check
-from .connect import VOICE_PATH, ConnectError, answers_as, apply, find_number, plan, require_https, twilio_client
+from .connect import VOICE_PATH, ConnectError, answers_as, apply, find_number, plan, twilio_client
 from .deploy import nginx_site, production_values
 from .fallback import fallback_twiml
-
-root_option = click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
-                           help="Content folder holding menus/ and locales/ (default: the built-in line).")
-
 
 def settings() -> Settings:
     """The line's settings from the environment; a bad one is a plain error here."""
@@ -25,13 +21,6 @@ def settings() -> Settings:
         return Settings.load(os.environ)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-def load(root: Path | None):
-    try:
-        return load_line(root or default_content_root())
-    except Exception as exc:  # noqa: BLE001 - a content error becomes a plain message here
-        raise click.ClickException(f"the content does not load; run `ivr validate`.\n{exc}") from exc
 
 
 @click.command("fallback")
@@ -133,16 +122,16 @@ def connect_command(root: Path | None, number: str | None, url: str | None, fall
         raise click.ClickException("TWILIO_ACCOUNT_SID is not set")
     base = line_url(url)
     try:
-        require_https("the line's URL", base)
+        base = parse_public_url("--url", base)
         if fallback_url is not None:
-            require_https("--fallback-url", fallback_url)
+            fallback_url = parse_public_url("--fallback-url", fallback_url)
         live = LiveLine(base, token())
         answers_as(live, load(root))
         click.echo(f"{base}{VOICE_PATH} answers a signed test call with this line's TwiML.")
         client = twilio_client(config.account_sid, token())
         found = find_number(client, number)
         planned = plan(found, base, fallback_url, fallback_method)
-    except ConnectError as exc:
+    except (ConnectError, SettingsError) as exc:
         raise click.ClickException(f"{exc}. Nothing changed.") from None
     except TwilioException as exc:
         raise click.ClickException(f"Twilio's API refused: {exc}. Nothing changed.") from None

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
@@ -33,13 +32,6 @@ http_client: HttpClient | None = None
 
 class ConnectError(Exception):
     """Why the number was not connected; nothing was changed."""
-
-
-def require_https(name: str, url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
-        raise ConnectError(f"{name} must be an https URL, not {url!r}: Twilio would send callers' data in clear")
-    return url
 
 
 def twilio_client(account_sid: str, token: str) -> Client:
