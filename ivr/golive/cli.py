@@ -15,6 +15,7 @@ from .connect import VOICE_PATH, ConnectError, answers_as, apply, find_number, p
 from .deploy import nginx_site, production_values
 from .fallback import fallback_twiml
 
+
 def settings() -> Settings:
     """The line's settings from the environment; a bad one is a plain error here."""
     try:
