@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test validate bench
+.PHONY: install debian-tools run test validate bench
 
 install: $(VENV)/.installed
 
@@ -15,8 +15,21 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-test: install
+test: install debian-tools
 	$(BIN)/python -m pytest
+
+# The tests and fault checks run the production recipe's nginx (deploy/) with a throw-away
+# certificate from openssl, both from Debian: installed here when missing and run as root;
+# otherwise the tests that need them fail, saying what to install.
+debian-tools:
+	@missing=; for tool in nginx openssl; do \
+	  command -v $$tool >/dev/null || [ -x /usr/sbin/$$tool ] || missing="$$missing $$tool"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "the tests need$$missing from Debian: sudo apt-get install$$missing"; fi; \
+	fi
 
 validate: install
 	$(BIN)/ivr validate
@@ -34,7 +47,7 @@ run: install
 	  IVR_INSECURE_DEV_MODE=1 IVR_RELOAD_SECONDS=$${IVR_RELOAD_SECONDS:-5} exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --access-logfile - app:app; \
 	fi
 
-# Benchmarks and fault checks (minutes; never part of `make test`). Needs wrk, from Debian.
-bench: install
+# Benchmarks and fault checks (minutes; never part of `make test`). Needs wrk and nginx, from Debian.
+bench: install debian-tools
 	@command -v wrk >/dev/null || apt-get install -y wrk || { echo "install wrk (apt-get install wrk)"; exit 1; }
 	$(BIN)/python bench/run.py

@@ -5,10 +5,13 @@
                                              and the fixed file is then served
   .venv/bin/python bench/faults.py signals   gunicorn restarted (SIGHUP) and stopped (SIGTERM)
                                              under load: no request dropped mid-answer
+  .venv/bin/python bench/faults.py slow      50 slow-header clients and 2 large-body senders
+                                             through nginx (deploy/): signed calls still answered,
+                                             p99 under 1 s
 
 `--demonstrate-failure` runs the same check on a setup known to be wrong (reload: workers that
 re-read the broken file at start; signals: no graceful timeout, so gunicorn kills its workers
-at once), to show that the check can fail.
+at once; slow: gunicorn alone, with no proxy in front), to show that the check can fail.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from pathlib import Path
 from client import Tally, one
 from load import CALL, TOKEN, signed_request
 from serve import REPO, gunicorn
+from slow_clients import check_slow_clients
 import http.client
 
 
@@ -153,14 +157,17 @@ def check_signals(demonstrate_failure: bool) -> bool:
     return ok
 
 
+#: Every fault check by name; each takes `demonstrate_failure` and returns whether it passed.
+CHECKS = {"reload": check_reload, "signals": check_signals, "slow": check_slow_clients}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("check", choices=["reload", "signals", "all"])
+    parser.add_argument("check", choices=["reload", "signals", "slow", "all"])
     parser.add_argument("--demonstrate-failure", action="store_true")
     args = parser.parse_args()
-    checks = {"reload": check_reload, "signals": check_signals}
-    names = list(checks) if args.check == "all" else [args.check]
-    results = [checks[name](args.demonstrate_failure) for name in names]
+    names = list(CHECKS) if args.check == "all" else [args.check]
+    results = [CHECKS[name](args.demonstrate_failure) for name in names]
     return 0 if all(results) else 1
 
 

@@ -85,9 +85,9 @@ def main() -> int:
     if code:
         failures.append("soak")
 
-    for check in ("reload", "signals"):
-        text, ok = captured(getattr(faults, f"check_{check}"), False)
-        broken, broken_ok = captured(getattr(faults, f"check_{check}"), True)
+    for check, run_check in faults.CHECKS.items():
+        text, ok = captured(run_check, False)
+        broken, broken_ok = captured(run_check, True)
         shown = "caught it: FAIL, as it should" if not broken_ok else "did not catch it this time"
         parts.append(section(f"Fault: {check}", f"{text}\n\nthe same check on a broken setup "
                              f"(--demonstrate-failure): {shown}\n{broken}"))

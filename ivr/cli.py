@@ -287,4 +287,8 @@ def simulate(root: Path | None, keys: str | None, dials: list[str] | None, momen
         click.echo(line)
 
 
+from .golive.cli import register  # noqa: E402 - its commands use root_option and _load above
+
+register(main)
+
 __all__ = ["main"]

@@ -11,6 +11,7 @@ import difflib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
 
 import phonenumbers
 
@@ -69,6 +70,15 @@ def parse_phone_number(name: str, value: Any) -> str:
     return text
 
 
+def parse_public_url(name: str, value: Any) -> str:
+    """The line's public base URL: https, a host, no query (empty: not set)."""
+    text = str(value).strip().rstrip("/")
+    parts = urlsplit(text)
+    if text and (parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment):
+        raise SettingsError(f"{name}={value!r} is not an https base URL, like https://line.example.org")
+    return text
+
+
 def setting(parse: Callable[[str, Any], Any], default: Any, help: str) -> Any:
     return field(default=default, metadata={"parse": parse, "help": help})
 
@@ -87,6 +97,8 @@ class Settings:
     transfer_log: Path | None = setting(parse_path, None, "append how each transfer ended (JSON lines, no numbers)")
     line_number: str = setting(parse_phone_number, "", "the line's own Twilio number (E.164): the caller ID "
                                "helpers see and the sender of texts")
+    public_url: str = setting(parse_public_url, "", "the line's public https base URL, as Twilio calls it "
+                              "(ivr check, ivr twilio connect)")
 
     @staticmethod
     def variable(name: str) -> str:
