@@ -163,7 +163,8 @@ class DirectoryRenderer:
                 self.phrase(gather, "dir_hours_unknown", lang)
             else:
                 self.phrase(gather, "dir_open_today" if today in place.open_days else "dir_closed_today", lang)
-            self.say_data(gather, spoken_number(place.phone), lang)
+            if place.phone:  # a place to visit may have no number
+                self.say_data(gather, spoken_number(place.phone), lang)
         self.phrase(gather, "dir_after", lang)
         return str(response)
 
@@ -194,7 +195,6 @@ class DirectoryRenderer:
         header = self.r.line.speech[(lang, self.flow.phrase("dir_text_header").source)].text
         lines = [header]
         for place, _km in self.search(node, where).places:
-            number = phonenumbers.format_number(phonenumbers.parse(place.phone, "US"),
-                                                phonenumbers.PhoneNumberFormat.NATIONAL)
-            lines.append(f"{place.name}, {place.town}: {number}")
+            phone = next((p for p in place.phones if p.callable), None)
+            lines.append(f"{place.name}, {place.town}: {phone.display()}" if phone else f"{place.name}, {place.town}")
         return "\n".join(lines)
