@@ -181,7 +181,7 @@ class Loaded:
     directory: Directory | None
     issues: list[Issue]
     notes: list[str]
-    read: dict[str, int]  # records read per file
+    read: dict[str, int]  # records read per file the export has
 
 
 def read_directory(folder: Path, state: str) -> Loaded:
@@ -204,7 +204,7 @@ def read_directory(folder: Path, state: str) -> Loaded:
     finally:
         if enabled:
             gc.enable()
-    read = {name: table.read for name, table in built.tables.items()}
+    read = {reader.shown(name): table.read for name, table in built.tables.items() if table.present}
     issues = _in_file_order(reader.issues)
     fatal = next((issue for issue in issues if issue.reason in FATAL), None)
     directory = None if fatal else Directory(state, tuple(built.places), (folder / SAMPLE_MARKER).exists(),
