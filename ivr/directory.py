@@ -102,6 +102,7 @@ class Directory:
     county_centres: Mapping[str, tuple[float, float]]
     parents: Mapping[str, Iterable[str]] = field(default_factory=dict)  # code -> parent codes (parent_id)
     _grids: dict[str, Grid[Place]] = field(default_factory=dict, repr=False)
+    _by_code: dict[str, list[Place]] = field(default_factory=dict, repr=False)  # every place, by code
     _by_phone: dict[str, list[Place]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -113,8 +114,10 @@ class Directory:
             for code in place.codes:
                 keys |= _lineage(code_key(code), parents, ancestors)
             for key in keys:
-                (by_code[key] if place.visit else self._by_phone.setdefault(key, [])).append(place)
-        self._grids = {key: Grid(places) for key, places in by_code.items()}
+                by_code[key].append(place)
+        self._by_code = dict(by_code)
+        self._by_phone = {key: [p for p in places if not p.visit] for key, places in by_code.items()}
+        self._grids = {key: Grid(p for p in places if p.visit) for key, places in by_code.items()}
 
     def locate(self, zip_code: str) -> ZipPlace | None:
         return self.zips.get(zip_code)
@@ -149,10 +152,7 @@ class Directory:
 
     def count(self, codes: str | Iterable[str]) -> int:
         """How many places (to visit or by phone) a search for `codes` can find."""
-        keys = _as_codes(codes)
-        ids = {p.id for key in keys for p in self._by_phone.get(key, ())}
-        ids.update(p.id for key in keys if key in self._grids for cell in self._grids[key].cells.values() for p in cell)
-        return len(ids)
+        return len({p.id for key in _as_codes(codes) for p in self._by_code.get(key, ())})
 
     def common_codes(self, top: int = 20) -> list[tuple[str, int]]:
         """The codes most places have, as written, with how many: what a search could name."""
@@ -201,15 +201,15 @@ def read_directory(folder: Path, state: str) -> Loaded:
     gc.disable()  # hundreds of thousands of new objects, none of them garbage: collections only cost
     try:
         built = build_places(reader, state, zip_table())
+        issues = _in_file_order(reader.issues)
+        fatal = next((issue for issue in issues if issue.reason in FATAL), None)
+        directory = None if fatal else Directory(state, tuple(built.places), (folder / SAMPLE_MARKER).exists(),
+                                                 frozenset(built.codes), zip_table(), county_centres(state),
+                                                 built.parents)
     finally:
         if enabled:
             gc.enable()
     read = {reader.shown(name): table.read for name, table in built.tables.items() if table.present}
-    issues = _in_file_order(reader.issues)
-    fatal = next((issue for issue in issues if issue.reason in FATAL), None)
-    directory = None if fatal else Directory(state, tuple(built.places), (folder / SAMPLE_MARKER).exists(),
-                                             frozenset(built.codes), zip_table(), county_centres(state),
-                                             built.parents)
     refusal = f"{fatal}: the export is not read" if fatal else None
     if directory is not None and not directory.places:
         refusal = "no place a caller can be told about is left (see the rows above)"

@@ -136,7 +136,7 @@ class Reader:
                 self.notes.append(f"{name} is not in the export (the spec lets it be left out)")
             return Table(name, False)
         shown = path.name
-        records = _records(path, shown, self)
+        records, has_null = _records(path, shown, self)
         if not records:
             self.bad(shown, 1, "is empty: it needs at least its header row", "file unreadable")
             return Table(name, True)
@@ -158,10 +158,10 @@ class Reader:
             if len(values) < width:
                 values = values + [""] * (width - len(values))
             row = dict(zip(wanted, map(strip, pick(values))))
-            if NULL in row.values():
+            if has_null and NULL in row.values():
                 row = {c: "" if v == NULL else v for c, v in row.items()}
             key = row["id"]
-            if not all(row[c] for c in required):
+            if not all(map(row.__getitem__, required)):
                 empty = [c for c in required if not row[c]]
                 self.bad(shown, line, f"empty {', '.join(empty)}", f"empty {' and '.join(empty)}",
                          key=key, table=name)
@@ -175,9 +175,10 @@ class Reader:
         return self.dropped.get(name, {}).get(key)
 
 
-def _records(path: Path, shown: str, reader: Reader) -> list[tuple[int, list[str] | None]]:
+def _records(path: Path, shown: str, reader: Reader) -> tuple[list[tuple[int, list[str] | None]], bool]:
     """(first line, values) for each CSV record, header first; (line, None) for a record with bytes
-    that are not UTF-8, reported once each (the record is dropped, not guessed at)."""
+    that are not UTF-8, reported once each (the record is dropped, not guessed at). And whether the
+    file has `null` anywhere (most have not, and need not be looked at cell by cell)."""
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -204,7 +205,7 @@ def _records(path: Path, shown: str, reader: Reader) -> list[tuple[int, list[str
     except csv.Error as exc:
         reader.bad(shown, previous + 1, f"cannot be read as CSV ({exc}); the rows after it are not read",
                    "not CSV")
-    return found
+    return found, NULL in text
 
 
 def _decode_by_line(data: bytes) -> tuple[str, dict[int, str]]:

@@ -20,6 +20,9 @@ from .directory_phone import Phone, PhoneError, parse_phone, phone_type
 from .directory_schedule import Rule, Schedule, ScheduleError, parse_rule
 
 NO_PLACE = "no usable coordinates or ZIP code"
+#: What a phone or a schedule can be for, most specific first.
+_PHONE_LINKS = ("service_at_location_id", "service_id", "location_id", "organization_id")
+_SCHEDULE_LINKS = _PHONE_LINKS[:3]
 #: HSDS tables an attribute may describe (`link_entity`); only services' terms find places.
 ENTITIES = {"service": SERVICES, "service_at_location": SERVICE_AT_LOCATION, "organization": ORGANIZATIONS,
             "location": LOCATIONS, "phone": PHONES, "schedule": SCHEDULES, "address": ADDRESSES,
@@ -92,19 +95,22 @@ def build_places(reader: Reader, state: str, zips: Mapping[str, ZipPlace], regio
     _keep_linked(reader, sals, "service_id", services)
     _keep_linked(reader, sals, "location_id", locations)
     t[PHONES] = phone_rows = reader.table(PHONES, ("number",))
-    phones = _phones(reader, phone_rows, {"service_at_location_id": sals, "service_id": services,
-                                          "location_id": locations, "organization_id": orgs}, region)
+    phones = _phones(reader, phone_rows, dict(zip(_PHONE_LINKS, (sals, services, locations, orgs))), region)
     t[SCHEDULES] = schedule_rows = reader.table(SCHEDULES)
-    schedules = _schedules(reader, schedule_rows, {"service_at_location_id": sals, "service_id": services,
-                                                   "location_id": locations})
+    schedules = _schedules(reader, schedule_rows, dict(zip(_SCHEDULE_LINKS, (sals, services, locations))))
     t[TAXONOMY_TERMS] = terms = reader.table(TAXONOMY_TERMS)
     t[ATTRIBUTES] = attributes = reader.table(ATTRIBUTES, ("link_id", "taxonomy_term_id"))
-    codes = _codes(reader, terms, attributes, t, built)
+    service_codes, sal_codes = _codes(reader, terms, attributes, t, built)
+    sal_phones, service_phones, location_phones, org_phones = (phones[c] for c in _PHONE_LINKS)
+    sal_hours, service_hours, location_hours = (schedules[c] for c in _SCHEDULE_LINKS)
+    none: frozenset[str] = frozenset()
     for key, (line, row) in sals.rows.items():
-        service = services.rows[row["service_id"]][1]
-        loc_id, service_id, org_id = row["location_id"], row["service_id"], service["organization_id"]
-        numbers = _ordered(phones.get(("service_at_location_id", key), []) + phones.get(("service_id", service_id), [])
-                           + phones.get(("location_id", loc_id), []) + phones.get(("organization_id", org_id), []))
+        loc_id, service_id = row["location_id"], row["service_id"]
+        service = services.rows[service_id][1]
+        org_id = service["organization_id"]
+        found = [*sal_phones.get(key, ()), *service_phones.get(service_id, ()), *location_phones.get(loc_id, ()),
+                 *org_phones.get(org_id, ())]
+        numbers = tuple(found) if len(found) == 1 and found[0].callable else tuple(_ordered(found))
         lat, lon, town, county = where[loc_id]
         if lat is None and not numbers:
             reader.bad(sals.name, line, f"'{service['name']}' has no place to go (its location is "
@@ -112,11 +118,18 @@ def build_places(reader: Reader, state: str, zips: Mapping[str, ZipPlace], regio
                        "number: a caller could not reach it", "no place to go and no phone", key=key,
                        table=SERVICE_AT_LOCATION)
             continue
-        schedule = next((schedules[k] for k in (("service_at_location_id", key), ("service_id", service_id),
-                                                ("location_id", loc_id)) if k in schedules), None)
-        own = codes.get(("service", service_id), set()) | codes.get(("sal", key), set())
-        built.places.append(Place(key, service["name"], town, lat, lon, county, tuple(numbers),
-                                  frozenset(own), schedule, orgs.rows[org_id][1]["name"]))
+        # The most specific schedule wins: this service here, the service, the location.
+        for hours, ref in ((sal_hours, key), (service_hours, service_id), (location_hours, loc_id)):
+            if ref in hours:
+                schedule = hours[ref]
+                break
+        else:
+            schedule = None
+        own = service_codes.get(service_id, none)
+        if key in sal_codes:
+            own = own | sal_codes[key]
+        built.places.append(Place(key, service["name"], town, lat, lon, county, numbers, own, schedule,
+                                  orgs.rows[org_id][1]["name"]))
     return built
 
 
@@ -203,8 +216,9 @@ def _coordinates(row: Mapping[str, str], bounds, state: str) -> tuple[tuple[floa
     return (lat, lon), ""
 
 
-def _phones(reader: Reader, table: Table, links: Mapping[str, Table], region: str) -> dict[tuple[str, str], list[Phone]]:
-    found: dict[tuple[str, str], list[Phone]] = defaultdict(list)
+def _phones(reader: Reader, table: Table, links: Mapping[str, Table], region: str) -> dict[str, dict[str, list[Phone]]]:
+    """Numbers by link column, then by what they are for."""
+    found: dict[str, dict[str, list[Phone]]] = {column: defaultdict(list) for column in links}
     shown = reader.shown(PHONES)
     for key, (line, row) in table.rows.items():
         kind = phone_type(row.get("type", ""))
@@ -218,7 +232,7 @@ def _phones(reader: Reader, table: Table, links: Mapping[str, Table], region: st
         for column, target in links.items():
             ref = row.get(column, "")
             if ref in target.rows:
-                found[(column, ref)].append(phone)
+                found[column][ref].append(phone)
             elif ref and not reader.why_dropped(target.name, ref):
                 reader.bad(shown, line, f"{column} '{ref}' is not in {target.name}", "phone links to nothing known",
                            skipped=False)
@@ -237,9 +251,9 @@ def _ordered(phones: list[Phone]) -> list[Phone]:
     return callable_ + texts
 
 
-def _schedules(reader: Reader, table: Table, links: Mapping[str, Table]) -> dict[tuple[str, str], Schedule | None]:
-    """Schedules by what they are for; None where a row's hours could not be read, so that a place
-    is told without hours rather than with part of them."""
+def _schedules(reader: Reader, table: Table, links: Mapping[str, Table]) -> dict[str, dict[str, Schedule | None]]:
+    """Schedules by link column, then by what they are for; None where a row's hours could not be
+    read, so that a place is told without hours rather than with part of them."""
     rules: dict[tuple[str, str], list[Rule]] = defaultdict(list)
     broken: set[tuple[str, str]] = set()
     shown = reader.shown(SCHEDULES)
@@ -262,19 +276,25 @@ def _schedules(reader: Reader, table: Table, links: Mapping[str, Table]) -> dict
             continue
         if rule is not None:
             rules[(column, ref)].append(rule)
-    return {k: (None if k in broken else Schedule(tuple(v))) for k, v in rules.items()} | {k: None for k in broken}
+    found: dict[str, dict[str, Schedule | None]] = {column: {} for column in links}
+    for (column, ref), found_rules in rules.items():
+        found[column][ref] = Schedule(tuple(found_rules))
+    for column, ref in broken:
+        found[column][ref] = None
+    return found
 
 
 def _codes(reader: Reader, terms: Table, attributes: Table, tables: Mapping[str, Table],
-           built: Built) -> dict[tuple[str, str], set[str]]:
-    """Taxonomy codes by ("service" | "sal", id), and each code's parent codes (parent_id)."""
+           built: Built) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """Taxonomy codes by service id and by service-at-location id (each set of codes made once:
+    thousands of services share a few), and each code's parent codes (parent_id) into `built`."""
     code_of = {key: row.get("code", "") for key, (_line, row) in terms.rows.items()}
     built.codes = {code for code in code_of.values() if code}
     for key, (_line, row) in terms.rows.items():
         parent = code_of.get(row.get("parent_id", ""), "")
         if code_of[key] and parent:
             built.parents.setdefault(code_of[key], set()).add(parent)
-    found: dict[tuple[str, str], set[str]] = defaultdict(set)
+    found: dict[str, dict[str, set[str]]] = {"service": defaultdict(set), "service_at_location": defaultdict(set)}
     shown = reader.shown(ATTRIBUTES)
     for key, (line, row) in attributes.rows.items():
         term = row["taxonomy_term_id"]
@@ -287,9 +307,11 @@ def _codes(reader: Reader, terms: Table, attributes: Table, tables: Mapping[str,
         if entity is None:
             reader.bad(shown, line, f"link_entity '{row.get('link_entity', '')}' is not a table of the spec "
                        "(service, service_at_location, organization, location, ...)", "link_entity unknown")
-        elif entity in ("service", "service_at_location") and code_of[term]:
-            found[("service" if entity == "service" else "sal", row["link_id"])].add(code_of[term])
-    return found
+        elif entity in found and code_of[term]:
+            found[entity][row["link_id"]].add(code_of[term])
+    shared: dict[frozenset[str], frozenset[str]] = {}
+    return tuple({key: shared.setdefault(frozenset(codes), frozenset(codes)) for key, codes in found[entity].items()}
+                 for entity in ("service", "service_at_location"))  # type: ignore[return-value]
 
 
 def _entity(row: Mapping[str, str], tables: Mapping[str, Table]) -> str | None:

@@ -7,7 +7,7 @@ import math
 import time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, TOKEN, Call, maine_copy
@@ -233,11 +233,24 @@ def place(i: int, lat: float, lon: float, codes=("k",)) -> Place:
 
 @settings(max_examples=80, deadline=None)
 @given(places=st.lists(points, min_size=0, max_size=60), here=points, count=st.integers(1, 5))
+@example(places=[(42.0, -67.0), (42.0, -68.0), (42.0, -68.0), (42.0, -68.0), (43.0, -68.0), (47.0, -68.0)],
+         here=(44.0, -71.0), count=5)  # the caller far from all: the farthest kept must be the farthest
 def test_grid_lookup_equals_brute_force(places, here, count):
     built = [place(i, lat, lon) for i, (lat, lon) in enumerate(places)]
     got = [round(km, 6) for _, km in Grid(built).nearest(*here, count)]
     expected = sorted(round(km(*here, p.lat, p.lon), 6) for p in built)[:count]
     assert got == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(places=st.lists(st.tuples(st.floats(44.0, 44.3), st.floats(-69.3, -69.0)), min_size=30, max_size=300),
+       here=st.one_of(points, st.tuples(st.floats(44.0, 44.3), st.floats(-69.3, -69.0))), count=st.integers(1, 5))
+def test_a_dense_grid_with_small_cells_equals_brute_force(places, here, count):
+    built = [place(i, lat, lon) for i, (lat, lon) in enumerate(places)]
+    grid = Grid(built)
+    assert grid.side < 0.25 or len(places) < 50
+    got = [round(d, 6) for _, d in grid.nearest(*here, count)]
+    assert got == sorted(round(km(*here, p.lat, p.lon), 6) for p in built)[:count]
 
 
 @settings(max_examples=60, deadline=None)
