@@ -26,7 +26,6 @@ from ivr import directory as directory_module  # noqa: E402
 from ivr.directory import read_directory  # noqa: E402
 from ivr.directory_geo import zip_table  # noqa: E402
 from ivr.directory_import import Options, import_directory  # noqa: E402
-from ivr.flow import load_line  # noqa: E402
 
 
 def clocked(fn):
@@ -51,8 +50,7 @@ def main(services: int = 50_000, runs: int = 5_000) -> None:
         size = sum(p.stat().st_size for p in export.iterdir()) / 1e6
         print(f"export: {services:,} services, {size:.0f} MB of CSV in 9 files (generated in {wall:.1f} s)")
         zip_table()  # read once per process, like the line's
-        line = load_line(root)
-        outcome, wall, cpu = clocked(lambda: import_directory(line, export, Options()))
+        outcome, wall, cpu = clocked(lambda: import_directory(root, export, Options()))
         assert outcome.ok, outcome.summary
         print(f"{'import (read, check with the whole line, swap)':<44} {wall:6.2f} s wall  {cpu:6.2f} s cpu")
         command = [str(Path(sys.executable).parent / "ivr"), "directory", "import", str(export), "--root", str(root)]

@@ -118,10 +118,8 @@ def directory_import(root: Path | None, source: Path, dry_run: bool, strict: boo
                      verbose: bool) -> None:
     """Check an HSDS 3.0 CSV folder (e.g. a 2-1-1 export) with the whole line, then make it the
     line's directory. Rows that cannot help a caller are left out and listed as file:row: message."""
-    line = _load(root)
-    if line.flow.directory is None:
-        raise click.ClickException("this line has no 'directory' section in menus/ (folder, state, areas)")
-    outcome = import_directory(line, source, ImportOptions(dry_run, strict, accept_fewer, verbose))
+    outcome = import_directory(root or default_content_root(), source,
+                               ImportOptions(dry_run, strict, accept_fewer, verbose))
     for problem in outcome.problems:
         click.echo(problem, err=True)
     for text in outcome.summary:

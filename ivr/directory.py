@@ -97,7 +97,7 @@ class Directory:
     state: str
     places: tuple[Place, ...]
     sample: bool
-    kinds: frozenset[str]  # every taxonomy code the data defines, as written
+    kinds: frozenset[str]  # every code a search may name: the data's codes as written, and the AIRS codes above them
     zips: Mapping[str, ZipPlace]
     county_centres: Mapping[str, tuple[float, float]]
     parents: Mapping[str, Iterable[str]] = field(default_factory=dict)  # code -> parent codes (parent_id)
@@ -162,6 +162,12 @@ class Directory:
         return Measures.of(self.places)
 
 
+def _nameable(codes: Iterable[str]) -> frozenset[str]:
+    """The data's codes and the AIRS/211 codes above them: a search for RX-8470 is one the data
+    can answer when it has RX-8470.1900-610, though no term is written RX-8470."""
+    return frozenset({*codes, *(parent for code in codes for parent in airs_parents(code))})
+
+
 def _lineage(key: str, parents: Mapping[str, set[str]], memo: dict[str, set[str]]) -> set[str]:
     """The code and every code above it."""
     if key in memo:
@@ -204,7 +210,7 @@ def read_directory(folder: Path, state: str) -> Loaded:
         issues = _in_file_order(reader.issues)
         fatal = next((issue for issue in issues if issue.reason in FATAL), None)
         directory = None if fatal else Directory(state, tuple(built.places), (folder / SAMPLE_MARKER).exists(),
-                                                 frozenset(built.codes), zip_table(), county_centres(state),
+                                                 _nameable(built.codes), zip_table(), county_centres(state),
                                                  built.parents)
     finally:
         if enabled:

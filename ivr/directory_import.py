@@ -19,8 +19,9 @@ from pathlib import Path
 from .directory import (SAMPLE_MARKER, Directory, Issue, read_directory, read_manifest,
                         write_manifest)
 from .directory_hsds import ALIASES, OPTIONAL_FILES, REQUIRED_FILES
-from .flow import Line, check
+from .flow import check, menu_files
 from .model import DIRECTORY
+from .source import load
 
 #: Lines shown per kind of issue unless every one is asked for: enough to see the pattern.
 SHOWN_PER_REASON = 10
@@ -51,10 +52,13 @@ class Outcome:
         return self
 
 
-def import_directory(line: Line, source: Path, options: Options) -> Outcome:
+def import_directory(root: Path, source: Path, options: Options) -> Outcome:
+    """Import the export in `source` into the line whose content is in `root`."""
     outcome = Outcome()
-    config = line.flow.directory
-    root = Path(line.flow.root)
+    root = Path(root)
+    config = line_searches(root)
+    if config is None:
+        return outcome.refuse("this line has no 'directory' section in menus/ (folder, state, areas)")
     target = root / config.folder
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{target.name}.import-", dir=target.parent))
@@ -70,21 +74,16 @@ def import_directory(line: Line, source: Path, options: Options) -> Outcome:
         left_out = sum(1 for i in loaded.issues if i.skipped)
         if options.strict and left_out:
             return outcome.refuse(f"--strict, and {left_out:,} rows would be left out (see above)")
+        outcome.summary.append("Searches of the line: " + ", ".join(
+            f"{_name(kind)} {loaded.directory.count(kind):,} places" for kind, _ in config.searches) + ".")
+        refusal = _search_refusal(config.searches, loaded.directory)
+        if refusal:
+            return outcome.refuse(refusal)
         checked, problems = _check_line(root, config.folder, staged)
         if checked is None or checked.directory is None:
-            outcome.problems += [str(p) for p in problems if not p.warning]
+            outcome.problems += [_short(str(p)) for p in problems if not p.warning]
             return outcome.refuse("the line does not load with this data (see the lines above)")
         directory = checked.directory
-        searches = _searches(line)
-        missing = [kind for kind, _where in searches if directory.count(kind) == 0]
-        outcome.summary.append("Searches of the line: " + ", ".join(
-            f"{_name(kind)} {directory.count(kind):,} places" for kind, _ in searches) + ".")
-        if missing:
-            common = ", ".join(f"{code} ({n:,})" for code, n in directory.common_codes(20)) or "none"
-            where = "; ".join(f"{_name(k)} ({w})" for k, w in searches if k in missing)
-            return outcome.refuse(f"no place for the search(es) {where}. The export's 20 most common "
-                                  f"taxonomy codes: {common}. Set `kind:` in menus/ to the codes your 2-1-1 "
-                                  "uses (directory/README.md maps the usual ones).")
         lost = _losses(target, directory, config.state)
         if lost and not options.accept_fewer:
             return outcome.refuse(f"it keeps only {'; '.join(lost)} in the current directory: a file cut "
@@ -138,14 +137,58 @@ def _check_line(root: Path, folder: str, staged: Path):
         shutil.rmtree(overlay, ignore_errors=True)
 
 
-def _searches(line: Line) -> list[tuple[str | tuple[str, ...], str]]:
-    """Each search of the flow (one code, or several), once, with where it is written."""
-    found: dict[str, tuple] = {}
-    for node in line.flow.nodes.values():
-        if node.kind == DIRECTORY and node.service_kind:
-            kind = node.service_kind if isinstance(node.service_kind, str) else tuple(node.service_kind)
-            found.setdefault(_name(kind), (kind, f"{node.where.file}:{node.where.line} {node.id}"))
-    return list(found.values())
+@dataclass
+class LineDirectory:
+    """What the import needs of the line's menus: where its directory is, and what it searches."""
+
+    folder: str
+    state: str
+    searches: list[tuple[str | tuple[str, ...], str]]  # (code or codes, where it is written)
+
+
+def line_searches(root: Path) -> LineDirectory | None:
+    """Read from menus/ without checking the line, which cannot load yet when its searches name
+    codes only the new data has (changing `kind:` to a 2-1-1's codes comes before its import)."""
+    directory, searches = None, {}
+    for path in menu_files(root):
+        src, _problems = load(path, display=str(path.relative_to(root)))
+        data = src.data if isinstance(src.data, dict) else {}
+        line = data.get("line") if isinstance(data.get("line"), dict) else {}
+        if isinstance(line.get("directory"), dict):
+            directory = line["directory"]
+        nodes = data.get("nodes") if isinstance(data.get("nodes"), dict) else {}
+        for node_id, spec in nodes.items():
+            if isinstance(spec, dict) and spec.get("type") == DIRECTORY and spec.get("kind"):
+                kind = spec["kind"] if isinstance(spec["kind"], str) else tuple(map(str, spec["kind"]))
+                searches.setdefault(_name(kind), (kind, f"{src.file}:{src.line(('nodes', node_id))} {node_id}"))
+    if directory is None:
+        return None
+    return LineDirectory(str(directory.get("folder", "directory")), str(directory.get("state", "")),
+                         list(searches.values()))
+
+
+def _short(text: str, limit: int = 500) -> str:
+    """A problem line a person can read: the line's own checks may list every code of the data."""
+    return text if len(text) <= limit else text[:limit] + f" ... ({len(text) - limit:,} more characters)"
+
+
+def _search_refusal(searches: list, directory: Directory) -> str | None:
+    """Why the line's searches cannot run on `directory` (a search that finds no place, or names a
+    code the data writes otherwise), or None. Never every code: the 20 most common."""
+    missing = [(kind, where) for kind, where in searches if directory.count(kind) == 0]
+    spelled = [(kind, where) for kind, where in searches if isinstance(kind, str)
+               and directory.count(kind) and kind not in directory.kinds]
+    if not missing and not spelled:
+        return None
+    common = ", ".join(f"{code} ({n:,})" for code, n in directory.common_codes(20)) or "none"
+    said = []
+    if missing:
+        said.append("no place for the search(es) " + "; ".join(f"{_name(k)} ({w})" for k, w in missing) + ".")
+    for kind, where in spelled:
+        written = next(code for code in directory.kinds if code.casefold() == kind.casefold())
+        said.append(f"The search {kind} ({where}) is written {written} in the data: write it so in menus/.")
+    return (" ".join(said) + f" The export's 20 most common taxonomy codes: {common}. Set `kind:` in menus/ "
+            "to the codes your 2-1-1 uses (directory/README.md maps the usual ones).")
 
 
 def _name(kind) -> str:

@@ -87,6 +87,34 @@ def test_a_search_of_the_line_that_finds_nothing_is_refused_naming_it_and_the_co
     assert folder_bytes(root / "directory") == before
 
 
+def with_kind(root: Path, old: str, new: str) -> None:
+    flow = root / "menus" / "flow.yaml"
+    flow.write_text(flow.read_text().replace(f"kind: {old},", f"kind: {new},"))
+
+
+def test_a_search_may_name_a_parent_code_the_data_never_writes(root, tmp_path):
+    ex = plain_export(50)
+    ex.add("taxonomy_terms.csv", id="term-ssp", code="RX-8470.1900-610", name="Needle exchange", description="x")
+    for row in ex.rows["attributes.csv"]:
+        if row["taxonomy_term_id"] == "term-syringe-services":
+            row["taxonomy_term_id"] = "term-ssp"
+    ex.write(tmp_path / "export")
+    with_kind(root, "syringe-services", "RX-8470.1900")  # two levels up, by the code's structure
+    result = run(tmp_path / "export", "--root", root)
+    assert result.exit_code == 0, result.output
+    assert "RX-8470.1900 10 places" in result.output
+    line, _ = check(root)
+    assert len(line.directory.near_zip("RX-8470.1900", "04101")) == 3
+
+
+def test_a_search_spelled_otherwise_than_the_data_is_refused_saying_how_it_is_written(root, tmp_path):
+    with_kind(root, "naloxone", "NALOXONE")
+    result = run(write_hsds(tmp_path / "export", 30), "--root", root)
+    assert result.exit_code == 1
+    assert "The search NALOXONE (menus/flow.yaml:" in result.output and "is written naloxone in the data" in result.output
+    assert not any(len(l) > 2000 for l in result.output.splitlines())  # never a line listing every code
+
+
 def test_no_usable_place_is_a_refusal_not_an_ok(root, tmp_path):
     ex = plain_export(10)
     for row in ex.rows["locations.csv"]:
