@@ -9,13 +9,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import maine_copy
-from hsds_fixture import SPEC_COLUMNS, plain_export, write_hsds
-from hsds_messy import messy_export
+from conftest import TOKEN, Call, maine_copy
+from hsds_fixture import KINDS, SPEC_COLUMNS, plain_export, write_hsds
+from hsds_messy import SCENARIOS, messy_export
+from ivr import create_app
 from ivr.cli import main as cli
 from ivr.directory import MANIFEST, SAMPLE_MARKER, read_directory
 from ivr.directory_import import SHOWN_PER_REASON
 from ivr.flow import check
+from ivr.i18n import spoken_number
 from ivr.state import LineState
 
 
@@ -181,3 +183,28 @@ def test_the_imported_folder_keeps_its_notes_and_permissions(root, tmp_path):
     assert (root / "directory" / "README.md").read_text() == "# our notes\n"
     assert (root / "directory").stat().st_mode & 0o777 == 0o755
     assert sorted(p.name for p in (root / "directory").iterdir()) == sorted([MANIFEST, "README.md", *SPEC_COLUMNS])
+
+
+def test_after_importing_a_messy_export_a_caller_hears_the_physical_town_and_never_a_text_only_number(root, tmp_path):
+    m = messy_export()
+    m.write(tmp_path / "export")
+    assert run(tmp_path / "export", "--root", root).exit_code == 0
+    call = Call(create_app({"CONTENT_ROOT": str(root), "TWILIO_AUTH_TOKEN": TOKEN}).test_client())
+    menu_key = {kind: str(n) for n, kind in enumerate(KINDS, start=1)}  # main menu 8, then the kind
+    physical = {r["location_id"]: r for r in m.export.rows["addresses.csv"] if r["address_type"] == "physical"}
+    texts = {r["number"] for r in m.export.rows["phones.csv"] if r["type"] == "text"}
+    for scenario in ("text_before_voice", "postal_address_first", "text_only"):
+        e = next(e for i, e in enumerate(m.expects.values()) if SCENARIOS[i % len(SCENARIOS)].__name__ == scenario)
+        call.choose_language("1")
+        call.press("8")
+        call.press(menu_key[next(iter(e.codes))])
+        says = call.press(physical[e.sal.replace("sal-", "loc-")]["postal_code"]).says()
+        assert e.name in says, (scenario, says)
+        name, town, _hours, after = says[says.index(e.name):says.index(e.name) + 4]
+        assert town == e.town  # the physical address's town, not the PO box's
+        voice = [number for number, _ext, kind in e.phones if kind != "text"]
+        if voice:
+            assert after == spoken_number(voice[0])
+        else:  # a text-only number is not read as a number to call
+            assert not re.search(r"\d \d \d, \d \d \d", after), (scenario, after)
+        assert not any(spoken_number(t) in s for t in texts for s in says), scenario
