@@ -14,12 +14,12 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .directory_geo import Grid, ZipPlace, county_centres, km, zip_table
-from .directory_hsds import OPTIONAL_FILES, REQUIRED_FILES, Issue, Reader
+from .directory_geo import Grid, ZipPlace, county_centres, zip_table
+from .directory_hsds import ALIASES, OPTIONAL_FILES, REQUIRED_FILES, Issue, Reader
 from .directory_phone import Phone
 from .directory_places import Place, build_places
 from .directory_schedule import Schedule
@@ -30,6 +30,8 @@ SAMPLE_MARKER = "SAMPLE_DATA.txt"
 MANIFEST = "IMPORTED.json"
 #: Issues that make a whole file unusable: the export is broken, and nothing of it is used.
 FATAL = ("required file missing", "column missing", "file unreadable", "not CSV")
+#: The reason of the issue that says why a folder was refused as a whole.
+REFUSED = "refused"
 #: A load keeping less than this share of what the import checked is refused.
 KEEP_AT_LEAST = 0.5
 # AIRS/211 taxonomy codes name their parents: RX-8470.1900-610 is under RX-8470.1900, RX-8470, RX.
@@ -65,23 +67,25 @@ def _as_codes(codes: str | Iterable[str]) -> list[str]:
 
 @dataclass
 class Measures:
-    """What a load must not lose without saying so."""
+    """How much of the directory can serve callers; LABELS are what a load must not lose unsaid."""
 
     places: int
-    with_number: int  # places with a number to call
-    findable: int     # places with a taxonomy code (a search can find them)
+    with_number: int     # places with a number to call
+    findable: int        # places with a taxonomy code (a search can find them)
+    visit: int = 0       # places to go to (the others help by phone)
+    with_hours: int = 0  # places with opening hours
 
     LABELS = {"places": "places", "with_number": "places with a number to call",
               "findable": "places with a taxonomy code a search can find"}
 
     @classmethod
     def of(cls, places: Iterable[Place]) -> "Measures":
-        counts = Counter()
+        counts: Counter[str] = Counter()
         for place in places:
-            counts["places"] += 1
-            counts["with_number"] += place.phone is not None
-            counts["findable"] += bool(place.codes)
-        return cls(counts["places"], counts["with_number"], counts["findable"])
+            counts.update(places=1, with_number=place.phone is not None, findable=bool(place.codes),
+                          visit=place.visit, with_hours=place.schedule is not None)
+        return cls(counts["places"], counts["with_number"], counts["findable"], counts["visit"],
+                   counts["with_hours"])
 
     def losses(self, before: "Measures") -> list[str]:
         """What this keeps less than KEEP_AT_LEAST of, compared with `before`."""
@@ -97,7 +101,7 @@ class Directory:
     state: str
     places: tuple[Place, ...]
     sample: bool
-    kinds: frozenset[str]  # every code a search may name: the data's codes as written, and the AIRS codes above them
+    kinds: frozenset[str]  # codes a search may name: the data's, as written, and the AIRS codes above
     zips: Mapping[str, ZipPlace]
     county_centres: Mapping[str, tuple[float, float]]
     parents: Mapping[str, Iterable[str]] = field(default_factory=dict)  # code -> parent codes (parent_id)
@@ -125,7 +129,8 @@ class Directory:
     def in_state(self, zip_place: ZipPlace) -> bool:
         return zip_place.state == self.state
 
-    def nearest(self, codes: str | Iterable[str], lat: float, lon: float, count: int = 3) -> list[tuple[Place, float]]:
+    def nearest(self, codes: str | Iterable[str], lat: float, lon: float,
+                count: int = 3) -> list[tuple[Place, float]]:
         """The `count` nearest places to visit whose terms are any of `codes` or descend from one
         (taxonomy_terms.parent_id, or an AIRS/211 code's structure), with their distance in km."""
         found: dict[str, tuple[Place, float]] = {}
@@ -225,7 +230,7 @@ def read_directory(folder: Path, state: str) -> Loaded:
             refusal = (f"only {'; '.join(lost)} when it was imported: a file cut short or replaced by "
                        "hand? Import it again with `ivr directory import`")
     if refusal:
-        issues.append(Issue(folder.name + "/", 1, refusal + ". Refused.", "refused"))
+        issues.append(Issue(folder.name + "/", 1, refusal + ". Refused.", REFUSED, skipped=False))
         directory = None
     loaded = Loaded(directory, issues, reader.notes, read)
     _LAST[:] = [key, loaded]
@@ -261,15 +266,12 @@ def read_manifest(folder: Path) -> Measures | None:
 
 def write_manifest(folder: Path, directory: Directory, source: str, when: str) -> None:
     measures = directory.measures()
-    data = {"imported_from": source, "imported_at": when, "places": measures.places,
-            "with_number": measures.with_number, "findable": measures.findable}
+    data = {"imported_from": source, "imported_at": when, **asdict(measures)}
     (Path(folder) / MANIFEST).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 def _in_file_order(issues: list[Issue]) -> list[Issue]:
-    order = {name: i for i, name in enumerate((*REQUIRED_FILES, *OPTIONAL_FILES))}
+    order = {alias: i for i, name in enumerate((*REQUIRED_FILES, *OPTIONAL_FILES))
+             for alias in (name, *ALIASES.get(name, ()))}
     return sorted(issues, key=lambda i: (order.get(i.file, len(order)), i.line))
 
-
-# Names the first version had, for the tests and benchmarks that reach inside.
-_Grid, _km, _zip_table = Grid, km, zip_table

@@ -55,7 +55,8 @@ class Grid(Generic[T]):
         self.cells: dict[tuple[int, int], list[tuple[float, float, float, int, T]]] = defaultdict(list)
         for number, item in enumerate(items):
             lat = math.radians(item.lat)
-            self.cells[self.cell(item.lat, item.lon)].append((lat, math.radians(item.lon), math.cos(lat), number, item))
+            entry = (lat, math.radians(item.lon), math.cos(lat), number, item)
+            self.cells[self.cell(item.lat, item.lon)].append(entry)
         # The farthest any item is from the equator bounds how narrow a cell can be.
         self.lat_max = max((abs(item.lat) for item in items), default=0.0)
         rows, cols = [key[0] for key in self.cells], [key[1] for key in self.cells]
@@ -82,7 +83,9 @@ class Grid(Generic[T]):
         for ring in range(first, int(360 / self.side) + 1):
             for key in _ring(row, col, ring, self.box):
                 for item_lat, item_lon, item_cos, number, item in self.cells.get(key, ()):
-                    a = sin((item_lat - here_lat) / 2) ** 2 + here_cos * item_cos * sin((item_lon - here_lon) / 2) ** 2
+                    # km() with the radians and cosines worked out in advance (the haversine).
+                    a = (sin((item_lat - here_lat) / 2) ** 2
+                         + here_cos * item_cos * sin((item_lon - here_lon) / 2) ** 2)
                     found.append((2 * EARTH_KM * asin(sqrt(min(1.0, a))), item.name, number, item))
                     seen += 1
             if len(found) >= count:  # sorted before the test below reads the farthest kept

@@ -195,7 +195,8 @@ def _records(path: Path, shown: str, reader: Reader) -> tuple[list[tuple[int, li
             first, previous = previous + 1, rows.line_num
             if not values:
                 continue
-            broken = bad_lines and next((bad_lines[n] for n in range(first, previous + 1) if n in bad_lines), None)
+            broken = bad_lines and next((bad_lines[n] for n in range(first, previous + 1)
+                                         if n in bad_lines), None)
             if broken:
                 reader.bad(shown, first, f"is not UTF-8 text ({broken}): save the file as UTF-8 "
                            "(in Excel: Save As, CSV UTF-8)", "not UTF-8")

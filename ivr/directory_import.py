@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .directory import (SAMPLE_MARKER, Directory, Issue, read_directory, read_manifest,
+from .directory import (REFUSED, SAMPLE_MARKER, Directory, Issue, read_directory, read_manifest,
                         write_manifest)
 from .directory_hsds import ALIASES, OPTIONAL_FILES, REQUIRED_FILES
 from .flow import check, menu_files
@@ -62,20 +62,21 @@ def import_directory(root: Path, source: Path, options: Options) -> Outcome:
     target = root / config.folder
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{target.name}.import-", dir=target.parent))
-    # mkdtemp makes it private (0700); the served folder keeps the permissions it had.
-    staged.chmod(target.stat().st_mode & 0o7777 if target.is_dir() else 0o755)
     try:
+        # mkdtemp makes it private (0700); the served folder keeps the permissions it had.
+        staged.chmod(target.stat().st_mode & 0o7777 if target.is_dir() else 0o755)
         _stage(Path(source), staged, target)
         loaded = read_directory(staged, config.state)
-        outcome.problems = _shown(loaded.issues, options.verbose, str(source))
+        outcome.problems = _shown(loaded.issues, options.verbose)
         outcome.summary = _counts(loaded.read, loaded.issues, loaded.notes, loaded.directory)
         if loaded.directory is None:
-            return outcome.refuse(next(i.message for i in loaded.issues if i.reason == "refused"))
+            return outcome.refuse(next(i.message for i in loaded.issues if i.reason == REFUSED))
         left_out = sum(1 for i in loaded.issues if i.skipped)
         if options.strict and left_out:
             return outcome.refuse(f"--strict, and {left_out:,} rows would be left out (see above)")
         outcome.summary.append("Searches of the line: " + ", ".join(
-            f"{_name(kind)} {loaded.directory.count(kind):,} places" for kind, _ in config.searches) + ".")
+            f"{_name(kind)} {loaded.directory.count(kind):,} places" for kind, _ in config.searches)
+            + ".")
         refusal = _search_refusal(config.searches, loaded.directory)
         if refusal:
             return outcome.refuse(refusal)
@@ -90,16 +91,16 @@ def import_directory(root: Path, source: Path, options: Options) -> Outcome:
                                   "short? Check the export; --accept-fewer takes it all the same.")
         if options.dry_run:
             outcome.ok = True
-            outcome.summary.append("Checked with the whole line: it would serve this data. Nothing copied "
-                                   "(--dry-run).")
+            outcome.summary.append("Checked with the whole line: it would serve this data. "
+                                   "Nothing copied (--dry-run).")
             return outcome
         write_manifest(staged, directory, Path(source).name,
                        datetime.now(timezone.utc).isoformat(timespec="seconds"))
         _swap(staged, target)
         outcome.ok = True
-        outcome.summary.append(f"Imported into {target}. A running line reloads {config.folder}/ by itself "
-                               "within IVR_RELOAD_SECONDS (5 s under `make run`); one started without it "
-                               "serves the new data after a restart.")
+        outcome.summary.append(f"Imported into {target}. A running line reloads {config.folder}/ by "
+                               "itself within IVR_RELOAD_SECONDS (5 s under `make run`); one started "
+                               "without it serves the new data after a restart.")
         return outcome
     finally:
         shutil.rmtree(staged, ignore_errors=True)
@@ -117,7 +118,7 @@ def _stage(source: Path, staged: Path, target: Path) -> None:
             shutil.copyfile(target / name, staged / name)
 
 
-def _check_line(root: Path, folder: str, staged: Path):
+def _check_line(root: Path, folder: str, staged: Path) -> tuple:
     """Load the whole line as it would run with `staged` as its directory folder: a content root
     of symbolic links to `root`'s content, with the folder pointing at `staged`."""
     overlay = Path(tempfile.mkdtemp(prefix="ivr-line-check-"))
@@ -160,7 +161,8 @@ def line_searches(root: Path) -> LineDirectory | None:
         for node_id, spec in nodes.items():
             if isinstance(spec, dict) and spec.get("type") == DIRECTORY and spec.get("kind"):
                 kind = spec["kind"] if isinstance(spec["kind"], str) else tuple(map(str, spec["kind"]))
-                searches.setdefault(_name(kind), (kind, f"{src.file}:{src.line(('nodes', node_id))} {node_id}"))
+                where = f"{src.file}:{src.line(('nodes', node_id))} {node_id}"
+                searches.setdefault(_name(kind), (kind, where))
     if directory is None:
         return None
     return LineDirectory(str(directory.get("folder", "directory")), str(directory.get("state", "")),
@@ -169,7 +171,7 @@ def line_searches(root: Path) -> LineDirectory | None:
 
 def _short(text: str, limit: int = 500) -> str:
     """A problem line a person can read: the line's own checks may list every code of the data."""
-    return text if len(text) <= limit else text[:limit] + f" ... ({len(text) - limit:,} more characters)"
+    return text if len(text) <= limit else f"{text[:limit]} ... ({len(text) - limit:,} more characters)"
 
 
 def _search_refusal(searches: list, directory: Directory) -> str | None:
@@ -183,12 +185,14 @@ def _search_refusal(searches: list, directory: Directory) -> str | None:
     common = ", ".join(f"{code} ({n:,})" for code, n in directory.common_codes(20)) or "none"
     said = []
     if missing:
-        said.append("no place for the search(es) " + "; ".join(f"{_name(k)} ({w})" for k, w in missing) + ".")
+        said.append("no place for the search(es) "
+                    + "; ".join(f"{_name(kind)} ({where})" for kind, where in missing) + ".")
     for kind, where in spelled:
         written = next(code for code in directory.kinds if code.casefold() == kind.casefold())
-        said.append(f"The search {kind} ({where}) is written {written} in the data: write it so in menus/.")
-    return (" ".join(said) + f" The export's 20 most common taxonomy codes: {common}. Set `kind:` in menus/ "
-            "to the codes your 2-1-1 uses (directory/README.md maps the usual ones).")
+        said.append(f"The search {kind} ({where}) is written {written} in the data: write it so in "
+                    "menus/.")
+    return (" ".join(said) + f" The export's 20 most common taxonomy codes: {common}. Set `kind:` in "
+            "menus/ to the codes your 2-1-1 uses (directory/README.md maps the usual ones).")
 
 
 def _name(kind) -> str:
@@ -226,11 +230,11 @@ def _swap(staged: Path, target: Path) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def _shown(issues: list[Issue], verbose: bool, source: str) -> list[str]:
+def _shown(issues: list[Issue], verbose: bool) -> list[str]:
     """Each issue as file:row: message, at most SHOWN_PER_REASON of a kind unless `verbose`."""
     shown, seen = [], Counter()
     for issue in issues:
-        if issue.reason == "refused":
+        if issue.reason == REFUSED:
             continue
         seen[issue.reason] += 1
         if verbose or seen[issue.reason] <= SHOWN_PER_REASON:
@@ -241,20 +245,18 @@ def _shown(issues: list[Issue], verbose: bool, source: str) -> list[str]:
     return shown
 
 
-def _counts(read: dict[str, int], issues: list[Issue], notes: list[str], directory: Directory | None) -> list[str]:
+def _counts(read: dict[str, int], issues: list[Issue], notes: list[str],
+            directory: Directory | None) -> list[str]:
     """The summary's numbers: rows read, places kept, rows left out by reason."""
     lines = ["Read: " + ", ".join(f"{name} {n:,} rows" for name, n in read.items()) + "."]
     lines += [f"Note: {note}." for note in notes]
     if directory is not None:
-        places = directory.places
-        visit = sum(1 for p in places if p.visit)
-        with_number = sum(1 for p in places if p.phone)
-        with_hours = sum(1 for p in places if p.schedule is not None)
-        lines.append(f"Kept {len(places):,} places to tell callers about: {visit:,} to visit, "
-                     f"{len(places) - visit:,} by phone only; {with_number:,} with a number to call, "
-                     f"{with_hours:,} with opening hours.")
+        m = directory.measures()
+        lines.append(f"Kept {m.places:,} places to tell callers about: {m.visit:,} to visit, "
+                     f"{m.places - m.visit:,} by phone only; {m.with_number:,} with a number to call, "
+                     f"{m.with_hours:,} with opening hours.")
     for skipped, title in ((True, "Left out"), (False, "Kept, with a value not used")):
-        chosen = [i for i in issues if i.skipped == skipped and i.reason != "refused"]
+        chosen = [i for i in issues if i.skipped == skipped and i.reason != REFUSED]
         if not chosen:
             continue
         by_reason: dict[str, Counter] = {}

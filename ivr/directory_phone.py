@@ -103,5 +103,6 @@ def _nanp_valid(digits: str) -> bool:
     code and exchange only, so one verdict per first six digits serves every number sharing them."""
     verdict = _NANP_VALID.get(digits[:6])
     if verdict is None:
-        verdict = _NANP_VALID[digits[:6]] = phonenumbers.is_valid_number(phonenumbers.parse("+1" + digits, None))
+        parsed = phonenumbers.parse("+1" + digits, None)
+        verdict = _NANP_VALID[digits[:6]] = phonenumbers.is_valid_number(parsed)
     return verdict

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from .directory_geo import ZipPlace, state_bounds
-from .directory_hsds import (ADDRESSES, ATTRIBUTES, LOCATIONS, ORGANIZATIONS, PHONES, SCHEDULES, SERVICE_AT_LOCATION,
-                             SERVICES, TAXONOMY_TERMS, Reader, Table)
+from .directory_hsds import (ADDRESSES, ATTRIBUTES, LOCATIONS, ORGANIZATIONS, PHONES, SCHEDULES,
+                             SERVICE_AT_LOCATION, SERVICES, TAXONOMY_TERMS, Reader, Table)
 from .directory_phone import Phone, PhoneError, parse_phone, phone_type
 from .directory_schedule import Rule, Schedule, ScheduleError, parse_rule
 
@@ -23,15 +23,17 @@ NO_PLACE = "no usable coordinates or ZIP code"
 #: What a phone or a schedule can be for, most specific first.
 _PHONE_LINKS = ("service_at_location_id", "service_id", "location_id", "organization_id")
 _SCHEDULE_LINKS = _PHONE_LINKS[:3]
-#: HSDS tables an attribute may describe (`link_entity`); only services' terms find places.
-ENTITIES = {"service": SERVICES, "service_at_location": SERVICE_AT_LOCATION, "organization": ORGANIZATIONS,
-            "location": LOCATIONS, "phone": PHONES, "schedule": SCHEDULES, "address": ADDRESSES,
-            "contact": "", "program": "", "service_area": "", "language": "", "funding": "",
-            "cost_option": "", "required_document": "", "accessibility": "", "taxonomy_term": ""}
-
-
+#: The tables an attribute may describe (`link_entity`, by the spec's object names). Only the terms
+#: of a service, or of a service at one location, find places; the others are accepted and unused.
+ENTITIES = frozenset({"service", "service_at_location", "organization", "location", "phone", "schedule",
+                      "address", "contact", "program", "service_area", "language", "funding", "cost_option",
+                      "required_document", "accessibility", "taxonomy_term", "taxonomy", "metadata",
+                      "organization_identifier", "meta_table_description"})
 _SINGULAR = {**{entity + "s": entity for entity in ENTITIES}, "addresses": "address",
-             "accessibilities": "accessibility", "fundings": "funding"}
+             "accessibilities": "accessibility", "taxonomies": "taxonomy"}
+# Without link_entity (older exports), the table whose ids include link_id says what it describes.
+_LOOKUP = {"service": SERVICES, "service_at_location": SERVICE_AT_LOCATION, "organization": ORGANIZATIONS,
+           "location": LOCATIONS}
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class Place:
 
 @dataclass
 class Built:
+    """What a folder gives: its places, the taxonomy's parent relation, and the tables read."""
+
     places: list[Place] = field(default_factory=list)
     parents: dict[str, set[str]] = field(default_factory=dict)  # taxonomy code -> its parents' codes
     codes: set[str] = field(default_factory=set)                 # every code taxonomy_terms.csv defines
@@ -78,6 +82,7 @@ class Built:
 
 
 def build_places(reader: Reader, state: str, zips: Mapping[str, ZipPlace], region: str = "US") -> Built:
+    """Read every table and join them into places; `region` reads numbers without a country code."""
     built = Built()
     t = built.tables
     t[ORGANIZATIONS] = orgs = reader.table(ORGANIZATIONS, ("name",))
@@ -85,8 +90,8 @@ def build_places(reader: Reader, state: str, zips: Mapping[str, ZipPlace], regio
     _keep_linked(reader, services, "organization_id", orgs)
     for key, (line, row) in list(services.rows.items()):
         if row.get("status", "").lower() not in ("", "active"):
-            reader.bad(services.name, line, f"status '{row['status']}': not offered to callers", "service not active",
-                       key=key, table=SERVICES)
+            reader.bad(reader.shown(SERVICES), line, f"status '{row['status']}': not offered to callers",
+                       "service not active", key=key, table=SERVICES)
             del services.rows[key]
     t[LOCATIONS] = locations = reader.table(LOCATIONS)
     t[ADDRESSES] = addresses = reader.table(ADDRESSES)
@@ -108,15 +113,15 @@ def build_places(reader: Reader, state: str, zips: Mapping[str, ZipPlace], regio
         loc_id, service_id = row["location_id"], row["service_id"]
         service = services.rows[service_id][1]
         org_id = service["organization_id"]
-        found = [*sal_phones.get(key, ()), *service_phones.get(service_id, ()), *location_phones.get(loc_id, ()),
-                 *org_phones.get(org_id, ())]
+        found = [*sal_phones.get(key, ()), *service_phones.get(service_id, ()),
+                 *location_phones.get(loc_id, ()), *org_phones.get(org_id, ())]
         numbers = tuple(found) if len(found) == 1 and found[0].callable else tuple(_ordered(found))
         lat, lon, town, county = where[loc_id]
         if lat is None and not numbers:
-            reader.bad(sals.name, line, f"'{service['name']}' has no place to go (its location is "
-                       f"{locations.rows[loc_id][1].get('location_type') or 'not physical'}) and no phone "
-                       "number: a caller could not reach it", "no place to go and no phone", key=key,
-                       table=SERVICE_AT_LOCATION)
+            kind = locations.rows[loc_id][1].get("location_type") or "not physical"
+            reader.bad(reader.shown(SERVICE_AT_LOCATION), line, f"'{service['name']}' has no place to go "
+                       f"(its location is {kind}) and no phone number: a caller could not reach it",
+                       "no place to go and no phone", key=key, table=SERVICE_AT_LOCATION)
             continue
         # The most specific schedule wins: this service here, the service, the location.
         for hours, ref in ((sal_hours, key), (service_hours, service_id), (location_hours, loc_id)):
@@ -161,11 +166,12 @@ def _place_locations(reader: Reader, locations: Table, addresses: Table, state: 
     for key, (line, row) in addresses.rows.items():
         kind = row.get("address_type", "").lower()
         if kind not in ("", "physical", "postal", "virtual"):
-            reader.bad(shown, line, f"address_type '{row['address_type']}' is not physical, postal or virtual",
-                       "address_type unknown")
+            reader.bad(shown, line, f"address_type '{row['address_type']}' is not physical, postal or "
+                       "virtual", "address_type unknown")
         elif kind in ("", "physical") and row["location_id"] in locations.rows:
             # An explicit physical address wins over one that does not say its type.
-            if row["location_id"] not in physical or (kind and not physical[row["location_id"]][1].get("address_type")):
+            earlier = physical.get(row["location_id"])
+            if earlier is None or (kind and not earlier[1].get("address_type")):
                 physical[row["location_id"]] = (line, row)
     bounds = state_bounds(state)
     found: dict[str, tuple] = {}
@@ -183,9 +189,9 @@ def _place_locations(reader: Reader, locations: Table, addresses: Table, state: 
         zip_place = zips.get(postal[:5]) if postal[:5].isdigit() else None
         coords, problem = _coordinates(row, bounds, state)
         if coords is None and zip_place is None:
-            said = (f"its physical address ({shown}:{address[0]}) has postal_code '{postal}', not a known ZIP code"
-                    if postal else f"its physical address ({shown}:{address[0]}) has no postal_code"
-                    if address else "it has no physical address")
+            said = ("it has no physical address" if address is None else
+                    f"its physical address ({shown}:{address[0]}) has no postal_code" if not postal else
+                    f"its physical address ({shown}:{address[0]}) has postal_code '{postal}', not a known ZIP code")
             reader.bad(shown_loc, line, f"{problem}, and {said}: a caller cannot be told where it is",
                        NO_PLACE, key=key, table=LOCATIONS)
             del locations.rows[key]
@@ -196,7 +202,8 @@ def _place_locations(reader: Reader, locations: Table, addresses: Table, state: 
                            "coordinates unusable", skipped=False)
             coords = (zip_place.lat, zip_place.lon)
         lat, lon = coords
-        town = (address[1].get("city", "") if address else "") or (zip_place.city if zip_place else "") or row.get("name", "")
+        town = ((address[1].get("city", "") if address else "") or (zip_place.city if zip_place else "")
+                or row.get("name", ""))
         found[key] = (lat, lon, town, zip_place.county if zip_place else "")
     return found
 
@@ -216,7 +223,8 @@ def _coordinates(row: Mapping[str, str], bounds, state: str) -> tuple[tuple[floa
     return (lat, lon), ""
 
 
-def _phones(reader: Reader, table: Table, links: Mapping[str, Table], region: str) -> dict[str, dict[str, list[Phone]]]:
+def _phones(reader: Reader, table: Table, links: Mapping[str, Table],
+            region: str) -> dict[str, dict[str, list[Phone]]]:
     """Numbers by link column, then by what they are for."""
     found: dict[str, dict[str, list[Phone]]] = {column: defaultdict(list) for column in links}
     shown = reader.shown(PHONES)
@@ -234,10 +242,11 @@ def _phones(reader: Reader, table: Table, links: Mapping[str, Table], region: st
             if ref in target.rows:
                 found[column][ref].append(phone)
             elif ref and not reader.why_dropped(target.name, ref):
-                reader.bad(shown, line, f"{column} '{ref}' is not in {target.name}", "phone links to nothing known",
-                           skipped=False)
+                reader.bad(shown, line, f"{column} '{ref}' is not in {target.name}",
+                           "phone links to nothing known", skipped=False)
         if not any(row.get(c) for c in (*links, "contact_id")):
-            reader.bad(shown, line, "links to no service, location, organization or contact", "phone links to nothing")
+            reader.bad(shown, line, "links to no service, location, organization or contact",
+                       "phone links to nothing")
     return found
 
 
@@ -251,7 +260,8 @@ def _ordered(phones: list[Phone]) -> list[Phone]:
     return callable_ + texts
 
 
-def _schedules(reader: Reader, table: Table, links: Mapping[str, Table]) -> dict[str, dict[str, Schedule | None]]:
+def _schedules(reader: Reader, table: Table,
+               links: Mapping[str, Table]) -> dict[str, dict[str, Schedule | None]]:
     """Schedules by link column, then by what they are for; None where a row's hours could not be
     read, so that a place is told without hours rather than with part of them."""
     rules: dict[tuple[str, str], list[Rule]] = defaultdict(list)
@@ -260,12 +270,14 @@ def _schedules(reader: Reader, table: Table, links: Mapping[str, Table]) -> dict
     for key, (line, row) in table.rows.items():
         column = next((c for c in links if row.get(c)), None)
         if column is None:
-            reader.bad(shown, line, "links to no service, location or service at location", "schedule links to nothing")
+            reader.bad(shown, line, "links to no service, location or service at location",
+                       "schedule links to nothing")
             continue
         ref = row[column]
         if ref not in links[column].rows:
             if not reader.why_dropped(links[column].name, ref):
-                reader.bad(shown, line, f"{column} '{ref}' is not in {links[column].name}", "schedule links to nothing")
+                reader.bad(shown, line, f"{column} '{ref}' is not in {links[column].name}",
+                           "schedule links to nothing")
             continue
         try:
             rule = parse_rule(row)
@@ -294,13 +306,14 @@ def _codes(reader: Reader, terms: Table, attributes: Table, tables: Mapping[str,
         parent = code_of.get(row.get("parent_id", ""), "")
         if code_of[key] and parent:
             built.parents.setdefault(code_of[key], set()).add(parent)
-    found: dict[str, dict[str, set[str]]] = {"service": defaultdict(set), "service_at_location": defaultdict(set)}
+    found: dict[str, dict[str, set[str]]] = {"service": defaultdict(set),
+                                             "service_at_location": defaultdict(set)}
     shown = reader.shown(ATTRIBUTES)
     for key, (line, row) in attributes.rows.items():
         term = row["taxonomy_term_id"]
         if term not in terms.rows:
             if not reader.why_dropped(TAXONOMY_TERMS, term):
-                where = f"{TAXONOMY_TERMS} is missing" if not terms.present else f"it is not in {TAXONOMY_TERMS}"
+                where = f"it is not in {TAXONOMY_TERMS}" if terms.present else f"{TAXONOMY_TERMS} is missing"
                 reader.bad(shown, line, f"taxonomy_term_id '{term}': {where}", "taxonomy term unknown")
             continue
         entity = _entity(row, tables)
@@ -310,8 +323,12 @@ def _codes(reader: Reader, terms: Table, attributes: Table, tables: Mapping[str,
         elif entity in found and code_of[term]:
             found[entity][row["link_id"]].add(code_of[term])
     shared: dict[frozenset[str], frozenset[str]] = {}
-    return tuple({key: shared.setdefault(frozenset(codes), frozenset(codes)) for key, codes in found[entity].items()}
-                 for entity in ("service", "service_at_location"))  # type: ignore[return-value]
+
+    def once(codes: set[str]) -> frozenset[str]:
+        return shared.setdefault(frozenset(codes), frozenset(codes))
+
+    return ({key: once(codes) for key, codes in found["service"].items()},
+            {key: once(codes) for key, codes in found["service_at_location"].items()})
 
 
 def _entity(row: Mapping[str, str], tables: Mapping[str, Table]) -> str | None:
@@ -321,7 +338,4 @@ def _entity(row: Mapping[str, str], tables: Mapping[str, Table]) -> str | None:
     if written:
         written = _SINGULAR.get(written, written)
         return written if written in ENTITIES else None
-    for entity in ("service", "service_at_location", "organization", "location"):
-        if row["link_id"] in tables[ENTITIES[entity]].rows:
-            return entity
-    return "unknown"
+    return next((entity for entity, name in _LOOKUP.items() if row["link_id"] in tables[name].rows), "unknown")

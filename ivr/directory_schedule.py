@@ -53,7 +53,9 @@ class Rule:
     valid_to: date | None
 
     def known(self, day: date) -> bool:
-        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
+        """Whether `day` is within the dates the data vouches for (valid_from, valid_to)."""
+        return ((self.valid_from is None or self.valid_from <= day)
+                and (self.valid_to is None or day <= self.valid_to))
 
     def occurs(self, day: date) -> bool:
         """Whether the rule opens on `day` (its own calendar day)."""
@@ -61,20 +63,20 @@ class Rule:
             return False
         if self.yeardays and not _in_year_days(day, self.yeardays):
             return False
+        # An interval, or days taken from the first day, need dtstart: parse_rule requires it then.
+        start = self.dtstart or day
         if self.freq == "DAILY":
-            return self.interval == 1 or (day - self.dtstart).days % self.interval == 0  # type: ignore[operator]
+            return (day - start).days % self.interval == 0
         if self.freq == "WEEKLY":
             if self.weeknos and not _in_weeks(day, self.weeknos):
                 return False
-            weekdays = self.weekdays or frozenset({self.dtstart.weekday()})  # type: ignore[union-attr]
-            if day.weekday() not in weekdays:
+            if day.weekday() not in (self.weekdays or {start.weekday()}):
                 return False
-            return self.interval == 1 or (_week(day, self.week_start) - _week(self.dtstart, self.week_start)) % self.interval == 0  # type: ignore[arg-type]
-        # MONTHLY
-        if self.interval > 1 and ((day.year - self.dtstart.year) * 12 + day.month - self.dtstart.month) % self.interval:  # type: ignore[union-attr]
+            return (_week(day, self.week_start) - _week(start, self.week_start)) % self.interval == 0
+        if ((day.year - start.year) * 12 + day.month - start.month) % self.interval:
             return False
         if not (self.monthdays or self.nth_weekdays or self.weekdays):
-            return day.day == self.dtstart.day  # type: ignore[union-attr]
+            return day.day == start.day
         # Given together, BYMONTHDAY and BYDAY must both hold (RFC 5545: each narrows the other).
         return ((not self.monthdays or _in_month_days(day, self.monthdays))
                 and (not (self.weekdays or self.nth_weekdays) or day.weekday() in self.weekdays
@@ -166,7 +168,8 @@ def _parse(values: tuple[str | None, ...]) -> Rule | None:
     rule = Rule(freq, interval, frozenset(weekdays), frozenset(nth),
                 _numbers("bymonthday", f["bymonthday"], 31), _numbers("byweekno", f["byweekno"], 53),
                 _numbers("byyearday", f["byyearday"], 366), week_start, opens, closes, offset, dtstart,
-                _date("until", f["until"]), _date("valid_from", f["valid_from"]), _date("valid_to", f["valid_to"]))
+                _date("until", f["until"]), _date("valid_from", f["valid_from"]),
+                _date("valid_to", f["valid_to"]))
     if f["count"]:
         count = _integer("count", f["count"], 1, 10_000)
         last = _count_until(rule, count)
@@ -177,7 +180,8 @@ def _parse(values: tuple[str | None, ...]) -> Rule | None:
 def _time(column: str, text: str) -> tuple[int, int | None]:
     match = _TIME.match(text.strip())
     hour, minute = (int(match.group(1)), int(match.group(2))) if match else (99, 99)
-    if not match or minute > 59 or hour > 24 or (hour == 24 and minute) or (hour == 24 and column == "opens_at"):
+    # 24:00 may end a day; it cannot start one.
+    if minute > 59 or hour > 24 or (hour == 24 and (minute or column == "opens_at")):
         raise ScheduleError(f"{column} '{text}' is not a time of day like 09:00 or 16:30 (00:00-23:59)")
     zone = (match.group(4) or "").upper()
     if not zone:
@@ -223,7 +227,8 @@ def _numbers(column: str, text: str, biggest: int) -> frozenset[int]:
         except ValueError:
             number = 0
         if not 1 <= abs(number) <= biggest:
-            raise ScheduleError(f"{column} '{text}' must list numbers from 1 to {biggest} (or -1 to -{biggest})")
+            raise ScheduleError(f"{column} '{text}' must list numbers from 1 to {biggest} "
+                                f"(or -1 to -{biggest})")
         found.add(number)
     return frozenset(found)
 

@@ -196,5 +196,5 @@ class DirectoryRenderer:
         lines = [header]
         for place, _km in self.search(node, where).places:
             phone = next((p for p in place.phones if p.callable), None)
-            lines.append(f"{place.name}, {place.town}: {phone.display()}" if phone else f"{place.name}, {place.town}")
+            lines.append(f"{place.name}, {place.town}" + (f": {phone.display()}" if phone else ""))
         return "\n".join(lines)
