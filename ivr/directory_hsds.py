@@ -90,9 +90,6 @@ class Table:
     rows: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)
     read: int = 0  # records read, good or bad
 
-    def line(self, key: str) -> int:
-        return self.rows[key][0]
-
 
 class Reader:
     """Reads the files of one export folder and collects every issue."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Mapping
 
 from .directory_geo import ZipPlace, state_bounds
@@ -18,6 +19,7 @@ from .directory_hsds import (ADDRESSES, ATTRIBUTES, LOCATIONS, ORGANIZATIONS, PH
                              SERVICE_AT_LOCATION, SERVICES, TAXONOMY_TERMS, Reader, Table)
 from .directory_phone import Phone, PhoneError, parse_phone, phone_type
 from .directory_schedule import Rule, Schedule, ScheduleError, parse_rule
+from .hours import HolidayCalendar, OpenStatus
 
 NO_PLACE = "no usable coordinates or ZIP code"
 #: What a phone or a schedule can be for, most specific first.
@@ -60,6 +62,11 @@ class Place:
     def phone(self) -> str | None:
         """The first number to call, E.164 (text-only numbers never)."""
         return next((p.number for p in self.phones if p.callable), None)
+
+    def status(self, now: datetime, calendar: HolidayCalendar | None = None) -> OpenStatus | None:
+        """Open now (until when) or closed (opens when), in `now`'s zone (the line's) with the
+        line's holidays; None when the data gives no hours for today."""
+        return self.schedule.status(now, calendar) if self.schedule else None
 
     @property
     def kinds(self) -> frozenset[str]:

@@ -68,7 +68,7 @@ class Hours:
             return ()
         return self.week.get(day.weekday(), ())
 
-    def status(self, now: datetime, calendar: "HolidayCalendar", days: int = LOOK_AHEAD_DAYS) -> "OpenStatus":
+    def status(self, now: datetime, calendar: "HolidayCalendar", days: int = LOOK_AHEAD_DAYS) -> OpenStatus:
         """Open now and until when, or when it next opens (`now` aware, in the line's zone)."""
         zone = now.tzinfo
 

@@ -83,16 +83,16 @@ def test_hours_say_open_now_until_closing_or_nothing_when_unknown(messy):
     m, loaded = messy
     places = {p.id: p for p in loaded.directory.places}
     for e in (e for e in m.expects.values() if e.kept):
-        schedule = places[e.sal].schedule
+        place = places[e.sal]
         if e.unknown_hours:
-            assert schedule is None or schedule.status(WEDNESDAY.replace(hour=12), MAINE_HOLIDAYS) is None, e
+            assert place.status(WEDNESDAY.replace(hour=12), MAINE_HOLIDAYS) is None, e
         elif e.hours:
             _days, opens, closes = e.hours
-            during = WEDNESDAY.replace(hour=opens // 60, minute=opens % 60 + 30)
-            status = schedule.status(during, MAINE_HOLIDAYS)
+            opening = WEDNESDAY.replace(hour=opens // 60, minute=opens % 60)
+            status = place.status(opening.replace(minute=opening.minute + 30), MAINE_HOLIDAYS)
             assert status.open_now and (status.closes_at.hour * 60 + status.closes_at.minute) == closes, e
-            before = schedule.status(WEDNESDAY.replace(hour=6), MAINE_HOLIDAYS)
-            assert not before.open_now and before.next_open == WEDNESDAY.replace(hour=opens // 60, minute=opens % 60)
+            before = place.status(WEDNESDAY.replace(hour=6), MAINE_HOLIDAYS)
+            assert not before.open_now and before.next_open == opening
 
 
 def test_unreadable_hours_are_reported_and_the_place_kept(messy):
