@@ -15,7 +15,7 @@ from .problems import Problem
 
 #: Phrases with a value filled in at call time, not a destination's number.
 DYNAMIC_PLACEHOLDERS = {"opens": frozenset({"day", "time"}), "dir_open_until": frozenset({"time"}),
-                        "dir_closed_opens": frozenset({"day", "time"})}
+                        "dir_closed_opens": frozenset({"day", "time"}), "dir_extension": frozenset({"extension"})}
 
 
 class GraphRole(Protocol):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import sys
-from collections import Counter
 from pathlib import Path
 
 from datetime import datetime
@@ -15,7 +13,7 @@ from importlib.metadata import version
 import click
 
 from . import create_app, default_content_root, schema, translations
-from .directory import OPTIONAL_FILES, REQUIRED_FILES, SAMPLE_MARKER, load_directory
+from .directory_import import Options as ImportOptions, import_directory
 from .flow import check, load_line
 from .problems import FlowError
 from .kinds import KINDS
@@ -188,36 +186,22 @@ def directory_group() -> None:
 @directory_group.command("import", )
 @root_option
 @click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Only check the files; copy nothing.")
-def directory_import(root: Path | None, source: Path, dry_run: bool) -> None:
-    """Check an HSDS 3 CSV folder (e.g. a 2-1-1 export) and make it the line's directory.
-
-    Every bad row is reported as file:row: message. Nothing is copied unless every row is good.
-    """
-    line = _load(root)
-    settings = line.flow.directory
-    if settings is None:
-        raise click.ClickException("this line has no 'directory' section in menus/ (folder, state, areas)")
-    directory, problems = load_directory(source, settings.us_state)
-    for problem in problems:
-        click.echo(f"{problem.file}:{problem.line}: {problem.message}", err=True)
-    if problems or directory is None:
-        click.echo(f"{len(problems)} bad row(s): nothing imported.", err=True)
+@click.option("--dry-run", is_flag=True, help="Check only; copy nothing.")
+@click.option("--strict", is_flag=True, help="Refuse the whole export if any row would be left out.")
+@click.option("--accept-fewer", is_flag=True, help="Accept data with less than half of the current places.")
+@click.option("-v", "--verbose", is_flag=True, help="List every problem, not the first ten of each kind.")
+def directory_import(root: Path | None, source: Path, dry_run: bool, strict: bool, accept_fewer: bool,
+                     verbose: bool) -> None:
+    """Check an HSDS 3.0 CSV folder (e.g. a 2-1-1 export) with the whole line, then make it the
+    line's directory. Rows that cannot help a caller are left out and listed as file:row: message."""
+    outcome = import_directory(root or default_content_root(), source,
+                               ImportOptions(dry_run, strict, accept_fewer, verbose))
+    for problem in outcome.problems:
+        click.echo(problem, err=True)
+    for text in outcome.summary:
+        click.echo(text, err=not outcome.ok)
+    if not outcome.ok:
         sys.exit(1)
-    kinds = Counter(kind for place in directory.places for kind in place.kinds)
-    summary = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())) or "no kinds"
-    if dry_run:
-        click.echo(f"OK: {len(directory.places)} services at locations ({summary}); nothing copied (--dry-run)")
-        return
-    target = Path(line.flow.root) / settings.folder
-    target.mkdir(parents=True, exist_ok=True)
-    for old in [*target.glob("*.csv"), target / SAMPLE_MARKER]:
-        old.unlink(missing_ok=True)
-    for name in (*REQUIRED_FILES, *OPTIONAL_FILES):
-        if (source / name).exists():
-            shutil.copyfile(source / name, target / name)
-    click.echo(f"imported {len(directory.places)} services at locations ({summary}) into {target}; "
-               "restart the line to serve them")
 
 
 class _ShownSms:

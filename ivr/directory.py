@@ -1,163 +1,127 @@
-"""A directory of services near the caller, read from Open Referral HSDS 3.x tabular data.
+"""A directory of services near the caller, read from Open Referral HSDS 3.0 tabular data.
 
-HSDS is what 2-1-1 systems exchange, so a program loads its 2-1-1's export (a folder of CSV
-files) instead of typing listings. Loading checks every row and reports each bad one as
-`file:row: message`; the good rows become an index built once, so a lookup by ZIP code or county
-is a few grid cells of great-circle distances. No Flask here.
+HSDS is what 2-1-1 systems exchange, so a program loads its 2-1-1's export (a folder of CSV files)
+instead of typing listings. Loading reads the files as the spec's datapackage.json names them
+(ivr/directory_hsds.py), keeps every row that can help a caller and reports each other one as
+`file:row: message` (ivr/directory_places.py). The places become an index built once: a search
+names one or more taxonomy codes and finds the places whose terms are those codes or descend from
+them, nearest first. No Flask here.
 """
 from __future__ import annotations
 
-import csv
-import math
+import gc
+import hashlib
+import json
 import re
-from collections import defaultdict
-from dataclasses import dataclass, field
-from functools import lru_cache
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Iterable, Mapping
 
-import phonenumbers
-import zipcodes
+from .directory_geo import Grid, ZipPlace, county_centres, zip_table
+from .directory_hsds import ALIASES, OPTIONAL_FILES, REQUIRED_FILES, Issue, Reader
+from .directory_phone import Phone
+from .directory_places import Place, build_places
+from .directory_schedule import Schedule
 
-from .source import Problem
-
-#: HSDS 3 tabular files the line reads; the first group must exist.
-REQUIRED_FILES = ("organizations.csv", "services.csv", "locations.csv", "service_at_locations.csv",
-                  "phones.csv", "taxonomy_terms.csv", "attributes.csv")
-OPTIONAL_FILES = ("addresses.csv", "schedules.csv")
-REQUIRED_COLUMNS = {
-    "organizations.csv": ("id", "name"),
-    "services.csv": ("id", "organization_id", "name"),
-    "locations.csv": ("id",),
-    "service_at_locations.csv": ("id", "service_id", "location_id"),
-    "phones.csv": ("id", "number"),
-    "taxonomy_terms.csv": ("id", "code"),
-    "attributes.csv": ("id", "link_id", "taxonomy_term_id"),
-    "addresses.csv": ("id", "location_id", "city", "postal_code"),
-    "schedules.csv": ("id", "byday"),
-}
 #: Marks the shipped sample, so a production line refuses to read it to callers.
 SAMPLE_MARKER = "SAMPLE_DATA.txt"
-DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-EARTH_KM = 6371.0088
-CELL_DEGREES = 0.25  # grid cell of the index: about 28 km north-south
+#: Written by `ivr directory import`: what it checked, so a later load can tell a cut-short file.
+MANIFEST = "IMPORTED.json"
+#: Issues that make a whole file unusable: the export is broken, and nothing of it is used.
+FATAL = ("required file missing", "column missing", "file unreadable", "not CSV")
+#: The reason of the issue that says why a folder was refused as a whole.
+REFUSED = "refused"
+#: A load keeping less than this share of what the import checked is refused.
+KEEP_AT_LEAST = 0.5
+# AIRS/211 taxonomy codes name their parents: RX-8470.1900-610 is under RX-8470.1900, RX-8470, RX.
+_AIRS = re.compile(r"^[A-Z]{1,2}(-\d{4}(\.\d{4}(-\d{3}(\.\d{2,3})?)?)?)?$")
+_AIRS_PARENT = re.compile(r"^(.*)[.-]\d+$")
+
+__all__ = ["Directory", "Issue", "Phone", "Place", "Schedule", "ZipPlace", "load_directory", "read_directory",
+           "REQUIRED_FILES", "OPTIONAL_FILES", "SAMPLE_MARKER", "MANIFEST"]
 
 
-@dataclass(frozen=True)
-class Place:
-    """One service at one location, as a caller hears it."""
-
-    id: str
-    name: str
-    town: str
-    lat: float
-    lon: float
-    county: str
-    phone: str  # E.164
-    kinds: frozenset[str]
-    open_days: frozenset[int] | None  # weekdays (0 = Monday) with opening hours; None: not known
+def code_key(code: str) -> str:
+    """Codes match whatever their case: a flow's `rx-8470` finds the data's `RX-8470`."""
+    return code.strip().casefold()
 
 
-@dataclass(frozen=True)
-class ZipPlace:
-    zip: str
-    lat: float
-    lon: float
-    county: str  # without " County"
-    state: str
-    city: str
+def airs_parents(code: str) -> list[str]:
+    """The codes above an AIRS/211 code, nearest first (none for a code of another shape)."""
+    code = code.strip().upper()
+    if not _AIRS.match(code):
+        return []
+    found = []
+    while (match := _AIRS_PARENT.match(code)) is not None:
+        code = match.group(1)
+        found.append(code)
+    if len(code) == 2:
+        found.append(code[0])
+    return found
 
 
-class _Grid:
-    """Places bucketed by CELL_DEGREES cells, searched ring by ring outwards from the caller."""
+def _as_codes(codes: str | Iterable[str]) -> list[str]:
+    return [code_key(codes)] if isinstance(codes, str) else [code_key(c) for c in codes]
 
-    def __init__(self, places: Iterable[Place]):
-        self.cells: dict[tuple[int, int], list[Place]] = defaultdict(list)
-        self.size = 0
+
+@dataclass
+class Measures:
+    """How much of the directory can serve callers; LABELS are what a load must not lose unsaid."""
+
+    places: int
+    with_number: int     # places with a number to call
+    findable: int        # places with a taxonomy code (a search can find them)
+    visit: int = 0       # places to go to (the others help by phone)
+    with_hours: int = 0  # places with opening hours
+
+    LABELS = {"places": "places", "with_number": "places with a number to call",
+              "findable": "places with a taxonomy code a search can find"}
+
+    @classmethod
+    def of(cls, places: Iterable[Place]) -> "Measures":
+        counts: Counter[str] = Counter()
         for place in places:
-            self.cells[_cell(place.lat, place.lon)].append(place)
-            self.size += 1
-        # The farthest any place is from the equator bounds how narrow a cell can be.
-        self.lat_max = max((abs(place.lat) for cell in self.cells.values() for place in cell), default=0.0)
+            counts.update(places=1, with_number=place.phone is not None, findable=bool(place.codes),
+                          visit=place.visit, with_hours=place.schedule is not None)
+        return cls(counts["places"], counts["with_number"], counts["findable"], counts["visit"],
+                   counts["with_hours"])
 
-    def nearest(self, lat: float, lon: float, count: int) -> list[tuple[Place, float]]:
-        if not self.size:
-            return []
-        row, col = _cell(lat, lon)
-        # Every place outside ring r is at least r cells away: r times the narrowest cell side.
-        widest_lat = min(89.0, max(self.lat_max, abs(lat)) + CELL_DEGREES)
-        side_km = _km(0, 0, CELL_DEGREES, 0) * math.cos(math.radians(widest_lat))
-        found: list[tuple[float, Place]] = []
-        seen = 0
-        for ring in range(int(360 / CELL_DEGREES)):
-            for cell in _ring(row, col, ring):
-                for place in self.cells.get(cell, ()):
-                    found.append((_km(lat, lon, place.lat, place.lon), place))
-                    seen += 1
-            found.sort(key=lambda item: (item[0], item[1].name))
-            del found[count:]
-            if seen == self.size or (len(found) >= count and found[-1][0] <= ring * side_km):
-                break
-        return [(place, km) for km, place in found]
-
-
-def _cell(lat: float, lon: float) -> tuple[int, int]:
-    return math.floor(lat / CELL_DEGREES), math.floor(lon / CELL_DEGREES)
-
-
-def _ring(row: int, col: int, ring: int) -> Iterable[tuple[int, int]]:
-    if ring == 0:
-        yield row, col
-        return
-    for d in range(-ring, ring + 1):
-        yield row - ring, col + d
-        yield row + ring, col + d
-    for d in range(-ring + 1, ring):
-        yield row + d, col - ring
-        yield row + d, col + ring
-
-
-def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_KM * math.asin(math.sqrt(min(1.0, a)))
-
-
-@lru_cache(maxsize=1)
-def _zip_table() -> Mapping[str, ZipPlace]:
-    """Every US ZIP code (the zipcodes package, offline), read once per process."""
-    table = {}
-    for z in zipcodes.list_all():
-        try:
-            lat, lon = float(z["lat"]), float(z["long"])
-        except (TypeError, ValueError):
-            continue
-        county = re.sub(r"\s+County$", "", z.get("county") or "")
-        table[z["zip_code"]] = ZipPlace(z["zip_code"], lat, lon, county, z["state"], z["city"])
-    return MappingProxyType(table)
+    def losses(self, before: "Measures") -> list[str]:
+        """What this keeps less than KEEP_AT_LEAST of, compared with `before`."""
+        return [f"{getattr(self, name):,} {label} against {getattr(before, name):,}"
+                for name, label in self.LABELS.items()
+                if getattr(self, name) < getattr(before, name) * KEEP_AT_LEAST]
 
 
 @dataclass
 class Directory:
-    """The loaded directory for one state: places by kind, ZIP codes, county centres."""
+    """The loaded directory for one state: places by taxonomy code, ZIP codes, county centres."""
 
     state: str
     places: tuple[Place, ...]
     sample: bool
-    kinds: frozenset[str]
+    kinds: frozenset[str]  # codes a search may name: the data's, as written, and the AIRS codes above
     zips: Mapping[str, ZipPlace]
     county_centres: Mapping[str, tuple[float, float]]
-    _grids: dict[str, _Grid] = field(default_factory=dict, repr=False)
+    parents: Mapping[str, Iterable[str]] = field(default_factory=dict)  # code -> parent codes (parent_id)
+    _grids: dict[str, Grid[Place]] = field(default_factory=dict, repr=False)
+    _by_code: dict[str, list[Place]] = field(default_factory=dict, repr=False)  # every place, by code
+    _by_phone: dict[str, list[Place]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        by_kind: dict[str, list[Place]] = defaultdict(list)
+        parents = {code_key(c): {code_key(p) for p in ps} for c, ps in self.parents.items()}
+        ancestors: dict[str, set[str]] = {}
+        by_code: dict[str, list[Place]] = defaultdict(list)
         for place in self.places:
-            for kind in place.kinds:
-                by_kind[kind].append(place)
-        self._grids = {kind: _Grid(places) for kind, places in by_kind.items()}
+            keys = set()
+            for code in place.codes:
+                keys |= _lineage(code_key(code), parents, ancestors)
+            for key in keys:
+                by_code[key].append(place)
+        self._by_code = dict(by_code)
+        self._by_phone = {key: [p for p in places if not p.visit] for key, places in by_code.items()}
+        self._grids = {key: Grid(p for p in places if p.visit) for key, places in by_code.items()}
 
     def locate(self, zip_code: str) -> ZipPlace | None:
         return self.zips.get(zip_code)
@@ -165,231 +129,149 @@ class Directory:
     def in_state(self, zip_place: ZipPlace) -> bool:
         return zip_place.state == self.state
 
-    def nearest(self, kind: str, lat: float, lon: float, count: int = 3) -> list[tuple[Place, float]]:
-        grid = self._grids.get(kind)
-        return grid.nearest(lat, lon, count) if grid else []
+    def nearest(self, codes: str | Iterable[str], lat: float, lon: float,
+                count: int = 3) -> list[tuple[Place, float]]:
+        """The `count` nearest places to visit whose terms are any of `codes` or descend from one
+        (taxonomy_terms.parent_id, or an AIRS/211 code's structure), with their distance in km."""
+        found: dict[str, tuple[Place, float]] = {}
+        for key in _as_codes(codes):
+            grid = self._grids.get(key)
+            for place, distance in (grid.nearest(lat, lon, count) if grid else ()):
+                found[place.id] = (place, distance)
+        return sorted(found.values(), key=lambda pair: (pair[1], pair[0].name))[:count]
 
-    def near_zip(self, kind: str, zip_code: str, count: int = 3) -> list[tuple[Place, float]]:
+    def near_zip(self, codes: str | Iterable[str], zip_code: str, count: int = 3) -> list[tuple[Place, float]]:
         where = self.zips[zip_code]
-        return self.nearest(kind, where.lat, where.lon, count)
+        return self.nearest(codes, where.lat, where.lon, count)
 
-    def in_county(self, kind: str, county: str, count: int = 3) -> list[tuple[Place, float]]:
+    def in_county(self, codes: str | Iterable[str], county: str, count: int = 3) -> list[tuple[Place, float]]:
         """Nearest to the county's centre (the mean of its ZIP codes)."""
         lat, lon = self.county_centres[county]
-        return self.nearest(kind, lat, lon, count)
+        return self.nearest(codes, lat, lon, count)
+
+    def by_phone(self, codes: str | Iterable[str]) -> list[Place]:
+        """Places of those codes that are no place to go (virtual or postal locations) but can be
+        called, by name."""
+        found = {p.id: p for key in _as_codes(codes) for p in self._by_phone.get(key, ())}
+        return sorted(found.values(), key=lambda p: p.name)
+
+    def count(self, codes: str | Iterable[str]) -> int:
+        """How many places (to visit or by phone) a search for `codes` can find."""
+        return len({p.id for key in _as_codes(codes) for p in self._by_code.get(key, ())})
+
+    def common_codes(self, top: int = 20) -> list[tuple[str, int]]:
+        """The codes most places have, as written, with how many: what a search could name."""
+        return Counter(code for place in self.places for code in place.codes).most_common(top)
+
+    def measures(self) -> Measures:
+        return Measures.of(self.places)
 
 
-# -- loading and checking -------------------------------------------------------------------
-
-def _read(folder: Path, name: str, problems: list[Problem]) -> list[tuple[int, dict[str, str]]]:
-    path = folder / name
-    if not path.exists():
-        if name in REQUIRED_FILES:
-            problems.append(Problem(name, 1, "", "file is missing (HSDS 3 tabular data needs it)"))
-        return []
-    rows = []
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED_COLUMNS[name] if c not in (reader.fieldnames or [])]
-        if missing:
-            problems.append(Problem(name, 1, "", f"missing column(s): {', '.join(missing)}"))
-            return []
-        for row in reader:
-            rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}))
-    return rows
+def _nameable(codes: Iterable[str]) -> frozenset[str]:
+    """The data's codes and the AIRS/211 codes above them: a search for RX-8470 is one the data
+    can answer when it has RX-8470.1900-610, though no term is written RX-8470."""
+    return frozenset({*codes, *(parent for code in codes for parent in airs_parents(code))})
 
 
-class _Checker:
-    """Reads each table, checks every row and keeps the good ones by id."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.problems: list[Problem] = []
-
-    def bad(self, name: str, row: int, message: str) -> None:
-        self.problems.append(Problem(name, row, "", message))
-
-    def table(self, name: str, required: tuple[str, ...] = ()) -> dict[str, tuple[int, dict[str, str]]]:
-        """Rows by id; reports empty required fields and repeated ids."""
-        kept: dict[str, tuple[int, dict[str, str]]] = {}
-        for row_no, row in _read(self.folder, name, self.problems):
-            empty = [c for c in ("id", *required) if not row.get(c)]
-            if empty:
-                self.bad(name, row_no, f"empty {', '.join(empty)}")
-                continue
-            if row["id"] in kept:
-                self.bad(name, row_no, f"id {row['id']} repeats row {kept[row['id']][0]}")
-                continue
-            kept[row["id"]] = (row_no, row)
-        return kept
-
-    def linked(self, name: str, rows: dict, field_name: str, targets: Mapping, what: str,
-               required: bool = True) -> dict:
-        """Keep the rows whose `field_name` names an existing `what`."""
-        kept = {}
-        for key, (row_no, row) in rows.items():
-            ref = row.get(field_name, "")
-            if not ref and not required:
-                kept[key] = (row_no, row)
-            elif ref not in targets:
-                self.bad(name, row_no, f"{field_name} '{ref}' is not a known {what}")
-            else:
-                kept[key] = (row_no, row)
-        return kept
-
-
-def load_directory(folder: Path, state: str) -> tuple[Directory | None, list[Problem]]:
-    """Read and check an HSDS folder. Returns the directory built from the good rows (None when a
-    required file is unusable) and every problem, each as file:row."""
-    folder = Path(folder)
-    check = _Checker(folder)
-    zips = _zip_table()
-    orgs = check.table("organizations.csv", ("name",))
-    services = check.linked("services.csv", check.table("services.csv", ("name",)), "organization_id",
-                            orgs, "organization")
-    locations = check.table("locations.csv")
-    addresses = check.linked("addresses.csv", check.table("addresses.csv"), "location_id", locations,
-                             "location")
-    sals = check.linked("service_at_locations.csv",
-                        check.linked("service_at_locations.csv", check.table("service_at_locations.csv"),
-                                     "service_id", services, "service"),
-                        "location_id", locations, "location")
-    terms = check.table("taxonomy_terms.csv", ("code",))
-    attributes = check.linked("attributes.csv", check.table("attributes.csv", ("link_id",)),
-                              "taxonomy_term_id", terms, "taxonomy term")
-    if any(p.line == 1 and p.file in REQUIRED_FILES for p in check.problems):
-        return None, _in_file_order(check.problems)
-
-    address_of = {row["location_id"]: (row_no, row) for row_no, row in addresses.values()}
-    coords: dict[str, tuple[float, float, str, str]] = {}
-    for loc_id, (row_no, row) in locations.items():
-        place = _coordinates(check, row_no, row, address_of.get(loc_id), zips)
-        if place:
-            coords[loc_id] = place
-    phones = _phones(check, services, locations, sals, orgs)
-    days = _schedules(check, services, locations, sals)
-    kinds: dict[str, set[str]] = defaultdict(set)
-    for row_no, row in attributes.values():
-        if row["link_id"] in services:
-            kinds[row["link_id"]].add(terms[row["taxonomy_term_id"]][1]["code"])
-        else:
-            check.bad("attributes.csv", row_no, f"link_id '{row['link_id']}' is not a known service")
-
-    places = []
-    for sal_id, (row_no, row) in sals.items():
-        service_id, loc_id = row["service_id"], row["location_id"]
-        service = services[service_id][1]
-        if service.get("status", "active") not in ("", "active"):
-            continue
-        if loc_id not in coords:
-            continue  # its location's problem is reported already
-        phone = (phones.get(("sal", sal_id)) or phones.get(("service", service_id))
-                 or phones.get(("location", loc_id)) or phones.get(("organization", service["organization_id"])))
-        if not phone:
-            check.bad("service_at_locations.csv", row_no, "no phone number for this service here "
-                      "(phones.csv links none to it, its service, location or organization)")
-            continue
-        lat, lon, town, county = coords[loc_id]
-        open_days = days.get(("sal", sal_id), days.get(("service", service_id), days.get(("location", loc_id))))
-        places.append(Place(sal_id, service["name"], town, lat, lon, county, phone,
-                            frozenset(kinds.get(service_id, ())), open_days))
-    centres: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for z in zips.values():
-        if z.state == state and z.county:
-            centres[z.county].append((z.lat, z.lon))
-    county_centres = {c: (sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts))
-                      for c, pts in centres.items()}
-    directory = Directory(state, tuple(places), (folder / SAMPLE_MARKER).exists(),
-                          frozenset(row["code"] for _, row in terms.values()), zips, county_centres)
-    return directory, _in_file_order(check.problems)
-
-
-def _in_file_order(problems: list[Problem]) -> list[Problem]:
-    order = {name: i for i, name in enumerate((*REQUIRED_FILES, *OPTIONAL_FILES))}
-    return sorted(problems, key=lambda p: (order.get(p.file, len(order)), p.line))
-
-
-def _coordinates(check: _Checker, row_no: int, row: dict, address: tuple | None, zips: Mapping) -> tuple | None:
-    """(lat, lon, town, county) from the location's coordinates or, failing that, its ZIP code."""
-    town, county, zip_place = "", "", None
-    if address:
-        addr_row = address[1]
-        postal = addr_row["postal_code"][:5]
-        zip_place = zips.get(postal)
-        if zip_place is None:
-            check.bad("addresses.csv", address[0], f"postal_code '{addr_row['postal_code']}' is not a known ZIP code")
-        town = addr_row["city"]
-    if zip_place:
-        county = zip_place.county
-        town = town or zip_place.city
-    lat_text, lon_text = row.get("latitude", ""), row.get("longitude", "")
-    if lat_text or lon_text:
-        try:
-            lat, lon = float(lat_text), float(lon_text)
-        except ValueError:
-            check.bad("locations.csv", row_no, f"latitude '{lat_text}' and longitude '{lon_text}' must be numbers")
-            return None
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            check.bad("locations.csv", row_no, f"latitude {lat} or longitude {lon} is out of range")
-            return None
-        return lat, lon, town or row.get("name", ""), county
-    if zip_place:
-        return zip_place.lat, zip_place.lon, town, county
-    check.bad("locations.csv", row_no, "no latitude and longitude, and no address with a known ZIP code")
-    return None
-
-
-def _phones(check: _Checker, services: Mapping, locations: Mapping, sals: Mapping, orgs: Mapping) -> dict:
-    """The first good phone number of each thing a phone row links to."""
-    found: dict[tuple[str, str], str] = {}
-    links = (("service_at_location_id", "sal", sals), ("service_id", "service", services),
-             ("location_id", "location", locations), ("organization_id", "organization", orgs))
-    for row_no, row in check.table("phones.csv", ("number",)).values():
-        if row.get("type") and row["type"] not in ("voice", "cell", "text"):
-            continue
-        try:
-            parsed = phonenumbers.parse(row["number"], "US")
-            valid = phonenumbers.is_valid_number(parsed)
-        except phonenumbers.NumberParseException:
-            valid = False
-        if not valid:
-            check.bad("phones.csv", row_no, f"'{row['number']}' is not a valid phone number")
-            continue
-        number = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-        linked = False
-        for column, kind, targets in links:
-            ref = row.get(column, "")
-            if ref:
-                if ref not in targets:
-                    check.bad("phones.csv", row_no, f"{column} '{ref}' is not known")
-                    continue
-                found.setdefault((kind, ref), number)
-                linked = True
-        if not linked and not any(row.get(c) for c, _, _ in links):
-            check.bad("phones.csv", row_no, "links to no service, location or organization")
+def _lineage(key: str, parents: Mapping[str, set[str]], memo: dict[str, set[str]]) -> set[str]:
+    """The code and every code above it."""
+    if key in memo:
+        return memo[key]
+    memo[key] = {key}  # a parent_id loop in the data must not loop here
+    found = {key, *(code_key(p) for p in airs_parents(key))}
+    for parent in parents.get(key, ()):
+        found |= _lineage(parent, parents, memo)
+    memo[key] = found
     return found
 
 
-def _schedules(check: _Checker, services: Mapping, locations: Mapping, sals: Mapping) -> dict:
-    """Weekdays with opening hours, by what each schedule row is for (weekly schedules only)."""
-    days: dict[tuple[str, str], set[int]] = {}
-    if not (check.folder / "schedules.csv").exists():
-        return {}
-    links = (("service_at_location_id", "sal", sals), ("service_id", "service", services),
-             ("location_id", "location", locations))
-    for row_no, row in check.table("schedules.csv").values():
-        if row.get("freq", "WEEKLY").upper() not in ("", "WEEKLY"):
-            continue
-        codes = [c.strip().upper() for c in row["byday"].split(",") if c.strip()]
-        unknown = [c for c in codes if c not in DAY_CODES]
-        if unknown or not codes:
-            check.bad("schedules.csv", row_no, f"byday '{row['byday']}' must list days as MO,TU,WE,TH,FR,SA,SU")
-            continue
-        column, kind, targets = next(((c, k, t) for c, k, t in links if row.get(c)), (None, None, None))
-        if column is None:
-            check.bad("schedules.csv", row_no, "links to no service, location or service at location")
-        elif row[column] not in targets:
-            check.bad("schedules.csv", row_no, f"{column} '{row[column]}' is not known")
-        else:
-            days.setdefault((kind, row[column]), set()).update(DAY_CODES.index(c) for c in codes)
-    return {key: frozenset(value) for key, value in days.items()}
+@dataclass
+class Loaded:
+    """A folder read: the directory (None when refused), every issue, and notes on the files."""
+
+    directory: Directory | None
+    issues: list[Issue]
+    notes: list[str]
+    read: dict[str, int]  # records read per file the export has
+
+
+def read_directory(folder: Path, state: str) -> Loaded:
+    """Read and check an HSDS folder. The directory is None, with the issue saying why, when a
+    file is unusable, no place is left, or the folder keeps less than half of what `ivr directory
+    import` checked into it (its MANIFEST): a file cut short must not empty the line's directory.
+
+    The last folder read is remembered by its files' contents, so checking the whole line with a
+    folder just read (as the import does) does not read it twice.
+    """
+    folder = Path(folder)
+    key = (str(folder.resolve()), state, _fingerprint(folder))
+    if _LAST and _LAST[0] == key:
+        return _LAST[1]
+    reader = Reader(folder)
+    enabled = gc.isenabled()
+    gc.disable()  # hundreds of thousands of new objects, none of them garbage: collections only cost
+    try:
+        built = build_places(reader, state, zip_table())
+        issues = _in_file_order(reader.issues)
+        fatal = next((issue for issue in issues if issue.reason in FATAL), None)
+        directory = None if fatal else Directory(state, tuple(built.places), (folder / SAMPLE_MARKER).exists(),
+                                                 _nameable(built.codes), zip_table(), county_centres(state),
+                                                 built.parents)
+    finally:
+        if enabled:
+            gc.enable()
+    read = {reader.shown(name): table.read for name, table in built.tables.items() if table.present}
+    refusal = f"{fatal}: the export is not read" if fatal else None
+    if directory is not None and not directory.places:
+        refusal = "no place a caller can be told about is left (see the rows above)"
+    elif directory is not None and (before := read_manifest(folder)) is not None:
+        lost = directory.measures().losses(before)
+        if lost:
+            refusal = (f"only {'; '.join(lost)} when it was imported: a file cut short or replaced by "
+                       "hand? Import it again with `ivr directory import`")
+    if refusal:
+        issues.append(Issue(folder.name + "/", 1, refusal + ". Refused.", REFUSED, skipped=False))
+        directory = None
+    loaded = Loaded(directory, issues, reader.notes, read)
+    _LAST[:] = [key, loaded]
+    return loaded
+
+
+_LAST: list = []
+
+
+def _fingerprint(folder: Path) -> tuple:
+    """Names and content hashes of the folder's files (times alone miss a rewrite within a tick)."""
+    try:
+        files = sorted(p for p in folder.iterdir() if p.is_file())
+    except OSError:
+        return ()
+    return tuple((p.name, hashlib.blake2b(p.read_bytes(), digest_size=16).digest()) for p in files)
+
+
+def load_directory(folder: Path, state: str) -> tuple[Directory | None, list[Issue]]:
+    """Read and check an HSDS folder: the directory (None when it cannot serve) and every issue,
+    each with `file`, `line` and `message`."""
+    loaded = read_directory(folder, state)
+    return loaded.directory, loaded.issues
+
+
+def read_manifest(folder: Path) -> Measures | None:
+    try:
+        data = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
+        return Measures(int(data["places"]), int(data["with_number"]), int(data["findable"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_manifest(folder: Path, directory: Directory, source: str, when: str) -> None:
+    measures = directory.measures()
+    data = {"imported_from": source, "imported_at": when, **asdict(measures)}
+    (Path(folder) / MANIFEST).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def _in_file_order(issues: list[Issue]) -> list[Issue]:
+    order = {alias: i for i, name in enumerate((*REQUIRED_FILES, *OPTIONAL_FILES))
+             for alias in (name, *ALIASES.get(name, ()))}
+    return sorted(issues, key=lambda i: (order.get(i.file, len(order)), i.line))
+

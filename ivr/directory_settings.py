@@ -15,7 +15,7 @@ from .source import KeyPath, Source
 
 #: What the line says in a directory search; required once the flow has a directory node.
 DIRECTORY_PHRASES = ("dir_ask_zip", "dir_unknown_zip", "dir_outside", "dir_too_short", "dir_offer",
-                     "dir_results", "dir_none", "dir_open_today", "dir_closed_today", "dir_hours_unknown",
+                     "dir_results", "dir_none", "dir_open_until", "dir_closed_opens", "dir_extension",
                      "dir_text_offer", "dir_after", "dir_text_sent", "dir_text_failed", "dir_text_header")
 #: Words a shared phone's message preview must not show.
 PRIVATE_WORDS = re.compile(r"overdos|drug|naloxone|narcan|opioid|syringe|needle|addict", re.IGNORECASE)
@@ -82,9 +82,18 @@ def check_directory(flow: Flow, root: Path, production: bool) -> tuple[Directory
         problems.append(Problem(shown, 1, "", "the directory cannot be read (see above)"))
         return None, problems
     for node in nodes:
-        if node.service_kind not in directory.kinds:
-            problems.append(Problem.at(node.where, f"'{node.service_kind}' is not a taxonomy term code in "
-                                                   f"{shown}taxonomy_terms.csv ({', '.join(sorted(directory.kinds))})",
+        if directory.count(node.service_codes):
+            continue
+        codes = ", ".join(node.service_codes)
+        common = ", ".join(code for code, _count in directory.common_codes(20))
+        known = any(code.lower() in {k.lower() for k in directory.kinds} for code in node.service_codes)
+        if known:  # a term of the data that no place has yet: callers hear "no listing", and 2-1-1
+            problems.append(Problem.at(node.where, f"no place in {shown} has the code(s) {codes} yet: callers "
+                                                   "will hear that there is no listing near them", warning=True,
+                                       suffix=".kind"))
+        else:
+            problems.append(Problem.at(node.where, f"{codes}: no such taxonomy code in {shown} (a typo, or the "
+                                                   f"2-1-1's own codes?); the data's most common codes: {common}",
                                        suffix=".kind"))
     for county in _counties(settings.areas):
         if county not in directory.county_centres:

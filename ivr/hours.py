@@ -5,13 +5,54 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Mapping
+from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 import holidays
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SPAN = re.compile(r"^(\d{1,2}):(\d\d)-(\d{1,2}):(\d\d)$")
+
+
+#: How far ahead "opens ..." looks: two weeks covers a holiday week and a fortnightly schedule.
+LOOK_AHEAD_DAYS = 14
+
+
+@dataclass(frozen=True)
+class OpenStatus:
+    """What a caller can be told: "open now until 4:30 pm", "closed now, opens tomorrow at 9 am".
+
+    `closes_at` is None while open when it does not close within the look-ahead (open around the
+    clock); `next_open` is None when it does not open within it.
+    """
+
+    open_now: bool
+    closes_at: datetime | None
+    next_open: datetime | None
+
+
+def status_from_spans(now: datetime, spans: Iterable[tuple[datetime, datetime]],
+                      days: int = LOOK_AHEAD_DAYS) -> OpenStatus:
+    """OpenStatus from opening spans (aware start, end) around `now`; touching or overlapping spans
+    are one opening, so a place open until midnight and again from midnight is simply open."""
+    horizon = now + timedelta(days=days)
+    merged: list[list[datetime]] = []
+    for start, end in sorted(s for s in spans if s[1] > s[0]):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in merged:
+        if start <= now < end:
+            return OpenStatus(True, end if end < horizon else None, None)
+        if start > now:
+            return OpenStatus(False, None, start if start <= horizon else None)
+    return OpenStatus(False, None, None)
+
+
+def _days_around(now: datetime, days: int) -> list[date]:
+    """The day before `now` (an opening may run past midnight) to `days` days after it."""
+    return [now.date() + timedelta(days=offset) for offset in range(-1, days + 1)]
 
 
 @dataclass(frozen=True)
@@ -26,6 +67,17 @@ class Hours:
         if day in self.closed_dates or (self.state_holidays and calendar.is_holiday(day)):
             return ()
         return self.week.get(day.weekday(), ())
+
+    def status(self, now: datetime, calendar: "HolidayCalendar", days: int = LOOK_AHEAD_DAYS) -> OpenStatus:
+        """Open now and until when, or when it next opens (`now` aware, in the line's zone)."""
+        zone = now.tzinfo
+
+        def at(day: date, minute: int) -> datetime:
+            return datetime.combine(day, time(0), tzinfo=zone) + timedelta(minutes=minute)
+
+        spans = ((at(day, start), at(day, end)) for day in _days_around(now, days)
+                 for start, end in self.spans(day, calendar))
+        return status_from_spans(now, spans, days)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
+import phonenumbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -138,8 +139,15 @@ def translation(catalog: Mapping[str, str] | None, msgid: str) -> str | None:
     return catalog.get(msgid) if catalog is not None else None
 
 
-def spoken_number(number: str) -> str:
-    """Write a phone number so any voice reads it digit by digit, in groups: '8 6 6, 8 1 1, 5 6 9 5'."""
+def spoken_number(number: str, home: str = "US") -> str:
+    """Write a phone number so any voice reads it digit by digit, in groups: '8 6 6, 8 1 1, 5 6 9 5'.
+    A number of another country is read as it is dialled from `home`: '0 1 1, 4 4, 2 0, ...'."""
+    if number.startswith("+") and not number.startswith("+1"):
+        try:
+            dialled = phonenumbers.format_out_of_country_calling_number(phonenumbers.parse(number, None), home)
+        except phonenumbers.NumberParseException:
+            dialled = number
+        return ", ".join(" ".join(group) for group in re.findall(r"\d+", dialled))
     digits = re.sub(r"\D", "", number)
     if len(digits) == 11 and digits.startswith("1"):
         digits = digits[1:]

@@ -125,7 +125,7 @@ class Node:
     timeout: int = 6  # seconds a menu waits for a key
     patient: bool = False  # silence repeats the menu and never counts as a miss (paced steps)
     back: str | None = None  # where the back key leads; filled in when the flow is linked
-    service_kind: str | None = None  # directory: the taxonomy term code of the services it finds
+    service_codes: tuple[str, ...] = ()  # directory: taxonomy codes (or their parents) of the services it finds
     title: str | None = None  # a menu's name in plain words, for helpers and staff (not spoken to callers)
 
     @property

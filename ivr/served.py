@@ -109,18 +109,18 @@ class LineHolder:
             return True
 
 
-#: A reload that would leave the directory with less than this share of its places is refused:
-#: a cut-short export (a file cut to its header row, a renamed column) must not empty it.
-KEEP_SHARE = 0.5
-
-
 def shrunk_directory(old: Line, new: Line) -> list[Problem]:
-    """Problems if `new` would lose most of the places callers hear about in `old`."""
-    before = len(old.directory.places) if old.directory else 0
-    after = len(new.directory.places) if new.directory else 0
-    if before and after < before * KEEP_SHARE:
-        folder = new.flow.directory.folder if new.flow.directory else "directory"
-        return [Problem(f"{folder}/", 1, "", f"the directory would go from {before} places to {after}: "
-                        "a file is probably cut short or a column renamed (see the warnings above). "
-                        "If that is right, restart the line to serve it")]
-    return []
+    """Problems if `new` would lose most of the places (or of their numbers, or of what a search can
+    find) that callers hear about in `old`: a cut-short export (a file cut to its header row, a
+    renamed column) must not empty the directory."""
+    if old.directory is None:
+        return []
+    folder = new.flow.directory.folder if new.flow.directory else "directory"
+    if new.directory is None:
+        return [Problem(f"{folder}/", 1, "", "the directory would be empty (see the warnings above)")]
+    losses = new.directory.measures().losses(old.directory.measures())
+    if not losses:
+        return []
+    return [Problem(f"{folder}/", 1, "", f"the directory would keep only {'; '.join(losses)}: a file is "
+                    "probably cut short or a column renamed (see the warnings above). If that is right, "
+                    "restart the line to serve it")]

@@ -7,15 +7,14 @@ import math
 import time
 
 import pytest
-from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, TOKEN, Call, maine_copy
 from hsds_fixture import KINDS, write_hsds
 from ivr import create_app
-from ivr.cli import main as cli
-from ivr.directory import Place, _Grid, _km, load_directory
+from ivr.directory import Directory, Phone, Place, load_directory
+from ivr.directory_geo import Grid, km
 from ivr.flow import check
 from ivr.simulate import SIMULATED_CALLER, signed_post
 
@@ -63,13 +62,13 @@ def test_naloxone_search_is_reachable_from_the_naloxone_safer_use_and_treatment_
         assert call.press(option).gather().get("numDigits") == "5", (menu_key, option)
 
 
-def test_zip_in_maine_reads_the_three_nearest_with_open_today_and_digits(sms):
+def test_zip_in_maine_reads_the_three_nearest_with_their_hours_and_digits(sms):
     call = maine_call(sms)
     to_naloxone_search(call)
     results = call.press("04101")  # Portland
     says = results.says()
     assert says[0] == "Here are the nearest places we know of."
-    assert says[1:5] == ["OPTIONS liaison for Cumberland County", "Cumberland County", "Open today.",
+    assert says[1:5] == ["OPTIONS liaison for Cumberland County", "Cumberland County", "Open now, until 4:30\u202fPM.",
                          "2 0 7, 5 5 5, 0 1 0 1"]
     assert len([s for s in says if s.startswith("OPTIONS liaison")]) == 3
     assert says[-2:] == ["To get this list by text message, press 1.",
@@ -82,7 +81,7 @@ def test_closed_today_on_a_weekend(sms, office_hours):
     office_hours.move_to("2026-11-21 10:00:00-05:00")  # a Saturday
     call = maine_call(sms)
     to_naloxone_search(call)
-    assert "Closed today." in call.press("04101").says()
+    assert "Closed now. It opens Monday at 8:00\u202fAM." in call.press("04101").says()
 
 
 def test_results_in_the_callers_language(sms):
@@ -242,94 +241,50 @@ def test_a_whole_call_with_a_text_leaves_the_callers_number_nowhere(sms, tmp_pat
 points = st.tuples(st.floats(42.0, 48.0), st.floats(-72.0, -66.0))
 
 
+def place(i: int, lat: float, lon: float, codes=("k",)) -> Place:
+    return Place(str(i), f"p{i}", "", lat, lon, "", (Phone("+12075550100"),), frozenset(codes), None)
+
+
 @settings(max_examples=80, deadline=None)
 @given(places=st.lists(points, min_size=0, max_size=60), here=points, count=st.integers(1, 5))
+@example(places=[(42.0, -67.0), (42.0, -68.0), (42.0, -68.0), (42.0, -68.0), (43.0, -68.0), (47.0, -68.0)],
+         here=(44.0, -71.0), count=5)  # the caller far from all: the farthest kept must be the farthest
 def test_grid_lookup_equals_brute_force(places, here, count):
-    built = [Place(str(i), f"p{i}", "", lat, lon, "", "+12075550100", frozenset({"k"}), None)
-             for i, (lat, lon) in enumerate(places)]
-    got = [round(km, 6) for _, km in _Grid(built).nearest(*here, count)]
-    expected = sorted(round(_km(*here, p.lat, p.lon), 6) for p in built)[:count]
+    built = [place(i, lat, lon) for i, (lat, lon) in enumerate(places)]
+    got = [round(km, 6) for _, km in Grid(built).nearest(*here, count)]
+    expected = sorted(round(km(*here, p.lat, p.lon), 6) for p in built)[:count]
+    assert got == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(places=st.lists(st.tuples(st.floats(44.0, 44.3), st.floats(-69.3, -69.0)), min_size=30, max_size=300),
+       here=st.one_of(points, st.tuples(st.floats(44.0, 44.3), st.floats(-69.3, -69.0))), count=st.integers(1, 5))
+def test_a_dense_grid_with_small_cells_equals_brute_force(places, here, count):
+    built = [place(i, lat, lon) for i, (lat, lon) in enumerate(places)]
+    grid = Grid(built)
+    assert grid.side < 0.25 or len(places) < 50
+    got = [round(d, 6) for _, d in grid.nearest(*here, count)]
+    assert got == sorted(round(km(*here, p.lat, p.lon), 6) for p in built)[:count]
+
+
+@settings(max_examples=60, deadline=None)
+@given(places=st.lists(st.tuples(points, st.sets(st.sampled_from("abc"), min_size=1)), max_size=40),
+       here=points, wanted=st.sets(st.sampled_from("abcd"), min_size=1), count=st.integers(1, 4))
+def test_a_search_for_several_codes_is_the_nearest_of_their_union(places, here, wanted, count):
+    built = [place(i, lat, lon, codes) for i, ((lat, lon), codes) in enumerate(places)]
+    directory = Directory("ME", tuple(built), False, frozenset("abc"), {}, {})
+    got = [round(d, 6) for _, d in directory.nearest(sorted(wanted), *here, count)]
+    expected = sorted(round(km(*here, p.lat, p.lon), 6) for p in built if p.codes & wanted)[:count]
     assert got == expected
 
 
 def test_distance_is_great_circle():
-    assert math.isclose(_km(43.6606, -70.2589, 44.8012, -68.7778), 171.5, rel_tol=0.01)  # Portland-Bangor
-
-
-# -- the importer ---------------------------------------------------------------------------
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def test_import_a_good_export_replaces_the_sample(tmp_path):
-    root = maine_copy(tmp_path)
-    export = write_hsds(tmp_path / "export", 50)
-    result = run("directory", "import", str(export), "--root", str(root))
-    assert result.exit_code == 0, result.output
-    assert "imported 50 services at locations" in result.output
-    assert not (root / "directory" / "SAMPLE_DATA.txt").exists()
-    line, _ = check(root)
-    assert len(line.directory.places) == 50 and not line.directory.sample
+    assert math.isclose(km(43.6606, -70.2589, 44.8012, -68.7778), 171.5, rel_tol=0.01)  # Portland-Bangor
 
 
 def test_production_refuses_the_sample_directory():
     line, problems = check(REPO, production=True)
     assert any("shipped sample directory" in p.message for p in problems)
-
-
-MALFORMED = {
-    "organizations.csv": ("org-1,Test organization,test", ",Nameless,test", "empty id"),
-    "services.csv": ("svc-3,org-1,Service 3,test,active", "svc-3,org-9,Service 3,test,active",
-                     "organization_id 'org-9' is not a known organization"),
-    "locations.csv": ("loc-2,Location 2,physical", "loc-2,Location 2,physical,north,west,", "must be numbers"),
-    "addresses.csv": ("addr-4,loc-4,1 Main St,Town 4,ME,04101", "addr-4,loc-4,1 Main St,Town 4,ME,99999",
-                      "is not a known ZIP code"),
-    "service_at_locations.csv": ("sal-5,svc-5,loc-5", "sal-5,svc-5,loc-999", "is not a known location"),
-    "phones.csv": ("ph-6,svc-6,+12075550006,voice", "ph-6,svc-6,555,voice", "is not a valid phone number"),
-    "schedules.csv": ("sch-7,svc-7,WEEKLY,\"MO,TU,WE,TH,FR\"", "sch-7,svc-7,WEEKLY,MONDAY", "byday 'MONDAY'"),
-    "taxonomy_terms.csv": ("term-treatment,treatment,treatment", "term-treatment,,treatment", "empty code"),
-    "attributes.csv": ("attr-8,svc-8,service,term-hiv-hcv-testing", "attr-8,svc-8,service,term-nope",
-                       "is not a known taxonomy term"),
-}
-
-
-@pytest.mark.parametrize("name", MALFORMED)
-def test_importer_reports_a_malformed_row_in_each_file(tmp_path, name):
-    root = maine_copy(tmp_path)
-    export = write_hsds(tmp_path / "export", 10)
-    good, bad, message = MALFORMED[name]
-    path = export / name
-    lines = path.read_text().splitlines()
-    index = next(i for i, text in enumerate(lines) if text.startswith(good.split(",")[0] + ",")
-                 and (good.split(",")[1] in text))
-    lines[index] = bad
-    lines.append(lines[index])  # and a second bad row: every one is reported, not just the first
-    path.write_text("\n".join(lines) + "\n")
-    result = run("directory", "import", str(export), "--root", str(root))
-    assert result.exit_code == 1
-    reported = [l for l in result.output.splitlines() if l.startswith(f"{name}:")]
-    assert len(reported) >= 2, result.output
-    assert reported[0].startswith(f"{name}:{index + 1}: ") and message in reported[0]
-    assert "nothing imported" in result.output
-    assert (root / "directory" / "SAMPLE_DATA.txt").exists()  # the old data is untouched
-
-
-def test_importer_reports_a_missing_file(tmp_path):
-    export = write_hsds(tmp_path / "export", 5)
-    (export / "phones.csv").unlink()
-    result = run("directory", "import", str(export), "--root", str(maine_copy(tmp_path)))
-    assert result.exit_code == 1 and "phones.csv:1: file is missing" in result.output
-
-
-def test_loader_keeps_good_rows_when_some_are_bad(tmp_path):
-    export = write_hsds(tmp_path / "export", 10)
-    lines = (export / "phones.csv").read_text().splitlines()
-    lines[1] = lines[1].replace("+12075550000", "12")
-    (export / "phones.csv").write_text("\n".join(lines) + "\n")
-    directory, problems = load_directory(export, "ME")
-    assert len(directory.places) == 9 and len(problems) == 2  # the phone, then its place without one
-    assert {p.file for p in problems} == {"phones.csv", "service_at_locations.csv"}
 
 
 def test_kinds_are_taken_from_taxonomy_codes(tmp_path):

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Mapping
 
-import phonenumbers
-
 from ..i18n import spoken_number
 from ..model import Node
 from ..navigator import Visit
@@ -34,8 +32,10 @@ class DirectorySearch(NodeKind):
 
     name = "directory"
     fields = (Field("say", SAY_REF),
-              Field("kind", {"type": "string",
-                             "description": "Taxonomy term code (taxonomy_terms.csv) of the services to find."},
+              Field("kind", {"oneOf": [{"type": "string", "minLength": 1},
+                                       {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}],
+                             "description": "Taxonomy code(s) of the services to find (taxonomy_terms.csv): one code "
+                                            "or a list; a code finds its child terms too (directory/README.md)."},
                     required=True),
               Field("back", NODE_REF))
     has_back = True
@@ -44,10 +44,12 @@ class DirectorySearch(NodeKind):
 
     def parse(self, builder: Builder, src: Source, path: KeyPath, spec: Mapping[str, Any]) -> dict[str, Any]:
         kind = spec.get("kind")
-        if not isinstance(kind, str) or not kind:
-            builder.fail(src, path + ("kind",), "a directory needs 'kind': the taxonomy term code to search")
+        codes = [kind] if isinstance(kind, str) else kind
+        if not isinstance(codes, list) or not codes or not all(isinstance(c, str) and c.strip() for c in codes):
+            builder.fail(src, path + ("kind",), "a directory needs 'kind': the taxonomy code to search, or a "
+                         "list of codes (a code finds its child terms too)")
             return {}
-        return {"service_kind": kind}
+        return {"service_codes": tuple(c.strip() for c in codes)}
 
     # -- the ZIP code ---------------------------------------------------------------------------
     def arrive(self, nav: Navigator, node: Node, visit: Visit) -> Step:
@@ -146,11 +148,11 @@ class DirectorySearch(NodeKind):
     # -- the results ----------------------------------------------------------------------------
     def search(self, directory: Directory, node: Node, at: str) -> list[tuple[Place, float]] | None:
         """The nearest places to `at` (a ZIP code or a county); None if it names neither."""
-        kind = node.service_kind or ""
+        codes = node.service_codes
         if at.startswith("z") and at[1:] in directory.zips:
-            return directory.near_zip(kind, at[1:], RESULTS)
+            return directory.near_zip(codes, at[1:], RESULTS)
         if at.startswith("c") and at[1:] in directory.county_centres:
-            return directory.in_county(kind, at[1:], RESULTS)
+            return directory.in_county(codes, at[1:], RESULTS)
         return None
 
     def results(self, nav: Navigator, directory: Directory, node: Node, visit: Visit, at: str) -> Step:
@@ -161,20 +163,35 @@ class DirectorySearch(NodeKind):
         if not found:
             return self.offer(nav, node, visit).after(nav.phrase("dir_none", lang))
         prompts = [nav.phrase("dir_results", lang)]
-        today = nav.clock().weekday()
+        now = nav.clock()
         for place, _km in found:
             prompts += [nav.data(place.name, lang), nav.data(place.town, lang)]
-            if place.open_days is None:
-                prompts.append(nav.phrase("dir_hours_unknown", lang))
-            else:
-                prompts.append(nav.phrase("dir_open_today" if today in place.open_days else "dir_closed_today", lang))
-            prompts.append(nav.data(spoken_number(place.phone), lang))
+            prompts += self.hours(nav, place, lang, now)
+            phone = next((p for p in place.phones if p.callable), None)
+            if phone is not None:  # a place to visit may have no number to call
+                prompts.append(nav.data(spoken_number(phone.number), lang))
+                if phone.extension:
+                    extension = nav.phrase("dir_extension", lang)
+                    if not extension.audio:
+                        prompts.append(replace(extension, text=extension.text.replace("{extension}",
+                                                                                     phone.spoken_extension)))
         if visit.can_text:  # offered only when a text can be sent to this caller
             prompts.append(nav.phrase("dir_text_offer", lang))
         prompts.append(nav.phrase("dir_after", lang))
         back = self.back(nav, node, visit)
         choices = ((Choice("1", "the list by text message"),) if visit.can_text else ()) + (Choice("", back),)
         return Step(listen=Listen(self.state(DIR_AFTER, node, visit, at=at), tuple(prompts), choices=choices))
+
+    @staticmethod
+    def hours(nav: Navigator, place: Place, lang: str, now) -> list:
+        """'Open now, until 4:30 PM.', 'Closed now. It opens tomorrow at 9:00 AM.', or nothing when
+        the data has no hours: in the line's time zone, with its holidays."""
+        status = place.status(now, nav.flow.calendar)
+        if status is None:
+            return []
+        if status.open_now:
+            return nav.when("dir_open_until", lang, status.closes_at, now) if status.closes_at else []
+        return nav.when("dir_closed_opens", lang, status.next_open, now) if status.next_open else []
 
     def after(self, nav: Navigator, directory: Directory, node: Node, visit: Visit, at: str, digits: str) -> Step:
         """Keys after the results: 1 texts the list (only this sends anything), or the usual keys."""
@@ -207,9 +224,8 @@ class DirectorySearch(NodeKind):
         """The text message: a neutral first line (a locked phone shows it), then each place."""
         lines = [nav.phrase("dir_text_header", lang).text]
         for place, _km in found:
-            number = phonenumbers.format_number(phonenumbers.parse(place.phone, "US"),
-                                                phonenumbers.PhoneNumberFormat.NATIONAL)
-            lines.append(f"{place.name}, {place.town}: {number}")
+            phone = next((p for p in place.phones if p.callable), None)
+            lines.append(f"{place.name}, {place.town}" + (f": {phone.display()}" if phone else ""))
         return "\n".join(lines)
 
     # -- the transcript -------------------------------------------------------------------------
@@ -221,8 +237,8 @@ class DirectorySearch(NodeKind):
         settings = nav.flow.directory
         state = settings.us_state if settings else ""
         out += [f"- a ZIP code in {state} → the {RESULTS} nearest places: \"{phrase('dir_results')}\", "
-                f"then each place's name, town, \"{phrase('dir_open_today')}\", \"{phrase('dir_closed_today')}\" "
-                f"or \"{phrase('dir_hours_unknown')}\", and its number; then, if a text can be sent to the "
+                f"then each place's name, town, \"{phrase('dir_open_until')}\" or \"{phrase('dir_closed_opens')}\" "
+                f"(nothing when the data has no hours), and its number (\"{phrase('dir_extension')}\"); then, if a text can be sent to the "
                 f"caller, \"{phrase('dir_text_offer')}\"; then \"{phrase('dir_after')}\"",
                 f"  - `1` → the list by text message: \"{phrase('dir_text_sent')}\", then {back}; or "
                 f"\"{phrase('dir_text_failed')}\" and the list again",
