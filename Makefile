@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test validate bench
+.PHONY: install run test validate bench postgresql
 
 install: $(VENV)/.installed
 
@@ -15,8 +15,21 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-test: install
+test: install postgresql
 	$(BIN)/python -m pytest
+
+# The statistics tests start a real PostgreSQL server (tests/postgres.py) from Debian's package.
+# Install it when its server binaries are missing: as root (CI), with apt-get; otherwise say how.
+postgresql:
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's postgresql package for the statistics tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "*** The statistics tests need PostgreSQL's server: run 'sudo apt-get install -y postgresql'"; \
+	    echo "*** (or 'make test' as root). Those tests will fail until it is installed."; \
+	  fi; \
+	fi
 
 validate: install
 	$(BIN)/ivr validate
