@@ -71,7 +71,7 @@ def report(ctx: click.Context, url: str, start: datetime | None, end: datetime |
               default=24, show_default=True,
               help="Keep this many whole months before the current one (IVR_STATS_RETENTION_MONTHS).")
 def prune(url: str, retention_months: int) -> None:
-    """Delete counts older than the retention (the writer also does it every hour)."""
+    """Delete counts older than the retention (the writer also does it every 5 minutes)."""
     cutoff = months_before(datetime.now(), retention_months)
     old, calls = _store(url).prune(cutoff, time.time())
     click.echo(f"deleted {old} hourly counts from before {cutoff:%Y-%m-%d} and the last menus of "

@@ -79,7 +79,7 @@ class Statistics:
 
     def __init__(self, store: Store, zone: str, secret: bytes, *, threshold: int = 5,
                  retention_months: int = 24, flush_seconds: float = 1.0,
-                 settle_seconds: float = 10.0, prune_seconds: float = 3600.0,
+                 settle_seconds: float = 10.0, prune_seconds: float = 300.0,
                  max_pending: int = 50_000):
         if len(secret) < 16:
             raise ValueError("the statistics secret must be at least 16 bytes")
