@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from ivr.stats import (CallAnswered, CallEnded, DirectorySearch, LanguageChosen,  # noqa: E402
+from ivr.stats import (CallAnswered, DirectorySearch, LanguageChosen,  # noqa: E402
                        MenuReached, Statistics, TransferEnded)
 
 SECRET = b"benchmark secret, 32 bytes long."

@@ -28,11 +28,10 @@ def server_binaries() -> Path:
     found = shutil.which("initdb")
     if found and shutil.which("pg_ctl"):
         return Path(os.path.realpath(found)).parent
-    folders = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                     key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0)
-    if not folders:
+    versions = [Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")]
+    if not versions:
         raise RuntimeError(f"PostgreSQL's initdb was not found: {INSTALL_HINT}")
-    return Path(folders[-1]).parent
+    return max(versions, key=lambda folder: int(folder.parent.name) if folder.parent.name.isdigit() else 0)
 
 
 def free_port() -> int:

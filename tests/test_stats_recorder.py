@@ -9,7 +9,6 @@ import threading
 import time
 from datetime import datetime
 
-import pytest
 from sqlalchemy import event
 
 from ivr.stats import (CallAnswered, CallEnded, DirectorySearch, KeyMissed, LanguageChosen,

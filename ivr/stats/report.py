@@ -20,6 +20,7 @@ PERIODS: dict[str, Callable[[date], str]] = {
     "week": lambda day: "{0}-W{1:02d}".format(*day.isocalendar()),  # ISO weeks start on Monday
     "month": lambda day: f"{day.year}-{day.month:02d}",
 }
+TRANSFERS = "Transfers by destination and how they ended"
 NONE = "(none)"  # a label that does not apply: a call that ended before any menu, no county
 
 
@@ -104,7 +105,7 @@ def build(store: Store, start: date, end: date, by: str = "month", threshold: in
                       datetime.combine(end + timedelta(days=1), datetime.min.time()))
     counts = Counts(rows, PERIODS[by])
     span = periods(start, end, by)
-    period = f"{by.capitalize()}"
+    period = by.capitalize()
 
     def per_period(key: tuple) -> str:
         return key[0]
@@ -121,7 +122,7 @@ def build(store: Store, start: date, end: date, by: str = "month", threshold: in
               column_order=MISSES),
         _grid("Where calls ended (last menu reached), by length of call", "Last menu",
               counts.by("call.ended", label(3), label(4)), column_order=BAND_LABELS),
-        _grid("Transfers by destination and how they ended", "Destination",
+        _grid(TRANSFERS, "Destination",
               counts.by("transfer.ended", label(3), label(4)), column_order=OUTCOMES),
         _grid("Transfers that did not reach a person, by destination and hour of day",
               "Destination", counts.by("transfer.ended", label(3), lambda k: f"{k[1]:02d}",
@@ -140,8 +141,7 @@ def build(store: Store, start: date, end: date, by: str = "month", threshold: in
         grids.append(_grid("Events that could not be stored", period, dropped, rows=span,
                            columns=("Events",), row_totals=False))
     tables = [protect(grid, threshold) for grid in grids]
-    tables[5] = _with_connect_rate(tables[5])
-    return tables
+    return [_with_connect_rate(t) if t.title == TRANSFERS else t for t in tables]
 
 
 def render(tables: list[Table]) -> str:

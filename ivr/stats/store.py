@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from sqlalchemy import (BigInteger, Column, DateTime, Engine, Float, MetaData, String, Table,
-                        create_engine, event, text)
+                        create_engine, event, func, select, text)
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -187,7 +187,5 @@ class Store:
 
     def calls_in_progress(self) -> int:
         """How many calls' last menus are held (for tests and monitoring: never which)."""
-        from sqlalchemy import func, select
-
         with self.engine.connect() as connection:
             return connection.execute(select(func.count()).select_from(calls_in_progress)).scalar_one()
