@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+DEBIAN_BINARIES = "/usr/lib/postgresql/*/bin/initdb"  # Debian keeps them off PATH, by version
 INSTALL_HINT = ("install Debian's PostgreSQL server (`apt-get install -y postgresql`; `make test` "
                 "does it when run as root)")
 
@@ -28,7 +29,7 @@ def server_binaries() -> Path:
     found = shutil.which("initdb")
     if found and shutil.which("pg_ctl"):
         return Path(os.path.realpath(found)).parent
-    versions = [Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")]
+    versions = [Path(p).parent for p in glob.glob(DEBIAN_BINARIES)]
     if not versions:
         raise RuntimeError(f"PostgreSQL's initdb was not found: {INSTALL_HINT}")
     return max(versions, key=lambda folder: int(folder.parent.name) if folder.parent.name.isdigit() else 0)
@@ -51,8 +52,12 @@ class PostgresServer:
         self.user = "postgres"
         self.as_root = os.geteuid() == 0
         self.fast = fast
-        if self.as_root:
-            account = pwd.getpwnam("postgres")  # created by Debian's package
+        if self.as_root:  # PostgreSQL refuses to run as root
+            try:
+                account = pwd.getpwnam("postgres")  # created by Debian's package
+            except KeyError:
+                raise RuntimeError(f"as root, the server runs as the 'postgres' system user, "
+                                   f"which does not exist: {INSTALL_HINT}") from None
             os.chown(self.root, account.pw_uid, account.pw_gid)
         self._run("initdb", "-D", str(self.data), "-U", self.user, "--auth=trust", "-E", "UTF8",
                   "--no-sync")

@@ -7,6 +7,9 @@ import sys
 import textwrap
 from datetime import datetime
 
+import postgres
+import pytest
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -90,3 +93,10 @@ def test_statistics_prepare_their_tables_on_the_first_flush(database_url):
     with stats.store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         assert context.get_current_revision() == "0001"
+
+
+def test_without_postgresql_installed_the_fixture_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(postgres, "DEBIAN_BINARIES", str(tmp_path / "*" / "bin" / "initdb"))
+    with pytest.raises(RuntimeError, match="apt-get install -y postgresql"):
+        postgres.PostgresServer()
