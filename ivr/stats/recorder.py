@@ -75,7 +75,14 @@ def reason(exc: BaseException) -> str:
 
 
 class Statistics:
-    """Counts events in memory and writes them to a Store from a background thread."""
+    """Counts events in memory and writes them to a Store from a background thread.
+
+    zone: the line's IANA time zone (counts are per local hour); secret: the deployment's key for
+    call_key (16 bytes or more); threshold: reports hide counts under it; retention_months: whole
+    months kept before the current one; flush_seconds: how often the writer stores; settle_seconds:
+    how long an ended call waits for other workers' menus; prune_seconds: how often old counts and
+    expired calls are deleted; max_pending: distinct counts held while the database is unavailable.
+    """
 
     def __init__(self, store: Store, zone: str, secret: bytes, *, threshold: int = 5,
                  retention_months: int = 24, flush_seconds: float = 1.0,
