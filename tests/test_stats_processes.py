@@ -59,7 +59,7 @@ def test_two_processes_counting_into_one_postgres_give_exact_totals(postgres_url
     ends.stdin.flush()
     out = [menus.communicate(timeout=120)[0], ends.communicate(timeout=120)[0]]
     assert menus.returncode == 0 and ends.returncode == 0
-    assert all(text.strip().endswith("done 0") for text in out)  # nothing was dropped
+    assert all(text.strip().endswith("done 0") for text in out), out  # nothing was dropped
 
     store = Store.from_url(postgres_url)
     found: dict[tuple, int] = {}
