@@ -49,6 +49,18 @@ WORKER = textwrap.dedent("""
 """) % {"secret": SECRET, "calls": CALLS}
 
 
+def rest_of_output(worker: subprocess.Popen, timeout: float = 120) -> str:
+    """What a worker prints after the lines already read from it, once it has exited.
+
+    Not `communicate(timeout=...)`: that reads the pipe itself, so it misses whatever an earlier
+    `readline()` pulled into the pipe's buffer beyond the line it returned (when a worker printed
+    two lines before the test read the first, the second was lost). The workers print a few lines,
+    far less than a pipe holds, so waiting for the exit before reading cannot block them."""
+    worker.wait(timeout)
+    with worker.stdout:
+        return worker.stdout.read()
+
+
 def test_two_processes_counting_into_one_postgres_give_exact_totals(postgres_url):
     menus = subprocess.Popen([sys.executable, "-c", WORKER, postgres_url, "menus"],
                              stdout=subprocess.PIPE, text=True)
@@ -56,9 +68,9 @@ def test_two_processes_counting_into_one_postgres_give_exact_totals(postgres_url
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert menus.stdout.readline().strip() == "menus stored"
     ends.stdin.write("go\n")
-    ends.stdin.flush()
-    out = [menus.communicate(timeout=120)[0], ends.communicate(timeout=120)[0]]
-    assert menus.returncode == 0 and ends.returncode == 0
+    ends.stdin.close()
+    out = [rest_of_output(menus), rest_of_output(ends)]
+    assert menus.returncode == 0 and ends.returncode == 0, out
     assert all(text.strip().endswith("done 0") for text in out), out  # nothing was dropped
 
     store = Store.from_url(postgres_url)
