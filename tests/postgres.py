@@ -52,6 +52,7 @@ class PostgresServer:
         self.user = "postgres"
         self.as_root = os.geteuid() == 0
         self.fast = fast
+        self.running = False
         if self.as_root:  # PostgreSQL refuses to run as root
             try:
                 account = pwd.getpwnam("postgres")  # created by Debian's package
@@ -77,22 +78,53 @@ class PostgresServer:
         if self.fast:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
+        self.running = True
 
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server. "fast" ends every session (open transactions roll back) and shuts down
+        cleanly; "immediate" kills every server process at once, as a crash would (the next start
+        recovers from the write-ahead log)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+        self.running = False
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{self.user}@/{database}?host={self.root}&port={self.port}"
 
-    def new_database(self) -> str:
-        """A fresh, empty database on this server; its URL."""
+    def sql(self, statement: str) -> list[tuple]:
+        """Run one statement as the superuser, outside any transaction; its rows, if any."""
         import psycopg
 
-        name = "t_" + uuid.uuid4().hex[:12]
         with psycopg.connect(host=str(self.root), port=self.port, user=self.user, dbname="postgres",
                              autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
+            cursor = connection.execute(statement)
+            return cursor.fetchall() if cursor.description else []
+
+    def new_database(self, synchronous_commit: bool = False) -> str:
+        """A fresh, empty database on this server; its URL. With `synchronous_commit`, a commit
+        there is confirmed only once written to the log, as on a production server (the test
+        server's default is not to wait), which `hold_commits` needs."""
+        name = "t_" + uuid.uuid4().hex[:12]
+        self.sql(f'CREATE DATABASE "{name}"')
+        if synchronous_commit:
+            self.sql(f'ALTER DATABASE "{name}" SET synchronous_commit = on')
         return self.url(name)
+
+    def hold_commits(self) -> None:
+        """From now on, each commit in a `synchronous_commit` database waits, once it is written,
+        for a synchronous standby server that never comes. Stopping the server then ends a session
+        whose transaction committed but whose client is never told: the client cannot know the
+        outcome, just as when a connection drops during a commit. `release_commits` undoes it."""
+        self.sql("ALTER SYSTEM SET synchronous_standby_names = 'ivr_test_no_such_standby'")
+        self.sql("SELECT pg_reload_conf()")
+
+    def release_commits(self) -> None:
+        """Commits are confirmed again, including those held now."""
+        self.sql("ALTER SYSTEM RESET synchronous_standby_names")
+        self.sql("SELECT pg_reload_conf()")
+
+    def held_commits(self) -> int:
+        """How many sessions are waiting in a held commit."""
+        return self.sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")[0][0]
 
     def remove(self) -> None:
         try:

@@ -95,7 +95,7 @@ def test_the_shipped_migrations_build_exactly_the_tables_the_code_uses(database_
     store.migrate()  # a second start finds nothing to do
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-        assert context.get_current_revision() == "0001"
+        assert context.get_current_revision() == "0002"
         assert compare_metadata(context, metadata) == []
 
 
@@ -104,7 +104,7 @@ def test_statistics_prepare_their_tables_on_the_first_flush(database_url):
     assert stats.flush() is True
     with stats.store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-        assert context.get_current_revision() == "0001"
+        assert context.get_current_revision() == "0002"
 
 
 def test_without_postgresql_installed_the_fixture_says_how_to_install_it(monkeypatch, tmp_path):

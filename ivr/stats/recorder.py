@@ -2,9 +2,12 @@
 
 `record(event)` only adds one to a count in memory, under a lock: a call never waits for the
 database. A writer thread, started explicitly with `start()` (gunicorn's post_fork hook), flushes
-the counts every second in one transaction. When the database is down, locked or full, the counts
-stay in memory and are retried, up to `max_pending` distinct counts; past that, events are counted
-as dropped (stored later as `stats.dropped`, logged as a number) and the calls go on as ever.
+the counts every second in one transaction, under a random flush id stored in that transaction.
+When the database is down, locked or full, the batch that failed is retried as it is, under the
+same id, so that a batch whose commit happened unseen (the connection dropped during it) is found
+stored and never stored twice; new counts wait in memory meanwhile, up to `max_pending` distinct
+counts; past that, events are counted as dropped (stored later as `stats.dropped`, logged as a
+number) and the calls go on as ever.
 """
 from __future__ import annotations
 
@@ -18,9 +21,13 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from .events import CallEnded, Event, MenuReached
-from .store import CALL_TTL, Batch, Cell, Store
+from .store import CALL_TTL, FLUSH_ID_TTL, Batch, Cell, Store
 
 log = logging.getLogger(__name__)
+
+#: How long after its taking a batch that failed can still be checked against the stored flush
+#: ids: while they are surely kept, with an hour's margin for hosts whose clocks differ.
+CHECKABLE = FLUSH_ID_TTL - 3600
 
 
 class Recorder(Protocol):
@@ -113,6 +120,8 @@ class Statistics:
         self._dropped_unlogged = 0
         self.dropped = 0  # events lost for good since start (the database was down too long)
         self._flush_lock = threading.Lock()  # one flush at a time: the writer's or a direct one
+        # A batch whose write failed, perhaps after its commit: retried as it is, same id.
+        self._unconfirmed: Batch | None = None
         self._hour_span = (0.0, 0.0, datetime.min)
         self._migrated = False
         self._failing_since: float | None = None
@@ -185,7 +194,10 @@ class Statistics:
 
     def flush(self, final: bool = False) -> bool:
         """Write what is pending, in one transaction. `final` also takes the calls that ended too
-        recently to have settled. True when everything taken was stored."""
+        recently to have settled. True when everything taken was stored.
+
+        A batch that failed is retried first, as it is and under its id; nothing new is taken
+        until it is settled, so no count is ever added to a batch that may be stored already."""
         with self._flush_lock:
             if not self._migrated:
                 try:
@@ -194,20 +206,37 @@ class Statistics:
                 except Exception as exc:  # noqa: BLE001 - the database may come back later
                     self._failed(exc, "could not prepare the statistics tables")
                     return False
+            if self._unconfirmed is not None and not self._write(self._unconfirmed):
+                return False
             batch = self._take(final)
-            if not len(batch):
-                return True
-            try:
-                self.store.write(batch)
-            except Exception as exc:  # noqa: BLE001 - down, locked, full: keep and retry
-                self._give_back(batch)
-                self._failed(exc, f"{len(batch)} statistics rows kept in memory for retry")
+            if len(batch) and not self._write(batch):
                 return False
             if self._failing_since is not None:
                 log.warning("statistics stored again after %.0f s of failures",
                             time.monotonic() - self._failing_since)
                 self._failing_since = None
             return True
+
+    def _write(self, batch: Batch) -> bool:
+        """Store a batch, unless its id shows an earlier attempt did. When it fails (down, locked,
+        full, or the connection lost during the commit, which may then have happened), it is kept
+        as it is to be retried. True when the batch is settled."""
+        try:
+            if time.time() - batch.taken < CHECKABLE:
+                stored_before = not self.store.write(batch)
+            else:
+                stored_before = self.store.stored(batch.id)
+                if not stored_before:
+                    self._unknowable(batch)
+        except Exception as exc:  # noqa: BLE001 - down, locked, full: keep and retry
+            self._unconfirmed = batch
+            self._failed(exc, f"{len(batch)} statistics rows kept in memory for retry")
+            return False
+        if stored_before:
+            log.warning("a statistics flush whose commit was not confirmed had been stored: "
+                        "not stored again")
+        self._unconfirmed = None
+        return True
 
     def _take(self, final: bool) -> Batch:
         settled = time.monotonic() - self.settle_seconds
@@ -227,23 +256,22 @@ class Statistics:
             self._dropped = {}
         return batch
 
-    def _give_back(self, batch: Batch) -> None:
-        """Return a batch that could not be stored to the pending state, within the bounds."""
-        now = time.monotonic()
+    def _unknowable(self, batch: Batch) -> None:
+        """A batch that failed longer ago than its id is surely kept (the database unreachable
+        from this worker for most of a day): whether it was stored can no longer be known. Its
+        events are counted as dropped rather than risk storing them twice: the totals may miss
+        them, never count them twice, and the report tells how many may be missing."""
         with self._lock:
             for cell, n in batch.counts.items():
-                if cell[1] == "stats.dropped":  # a handful of rows, one per hour: always kept
+                if cell[1] == "stats.dropped":  # already counted and logged as dropped
                     self._dropped[cell[0]] = self._dropped.get(cell[0], 0) + n
                 else:
-                    self._add(cell, n)
-            for key, value in batch.progress.items():
-                if key not in self._progress and len(self._progress) < self.max_pending:
-                    self._progress[key] = value  # a menu seen since the failure is newer: keep it
-            room = self.max_pending - len(self._ends)
-            for key, band, hour in batch.ends[:max(room, 0)]:
-                self._ends.append((key, band, hour, now - self.settle_seconds))
-            for _key, _band, hour in batch.ends[max(room, 0):]:
+                    self._drop(cell[0], n)
+            for _key, _band, hour in batch.ends:
                 self._drop(hour, 1)
+            for key, value in batch.progress.items():  # storing a last menu twice is harmless
+                if key not in self._progress and len(self._progress) < self.max_pending:
+                    self._progress[key] = value
 
     def _failed(self, exc: BaseException, what: str) -> None:
         now = time.monotonic()

@@ -2,6 +2,8 @@
 schema for both, created and upgraded by the Alembic migrations shipped in `migrations/`."""
 from __future__ import annotations
 
+import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -42,20 +44,39 @@ calls_in_progress = Table(
     Column("expires", Float(), nullable=False),  # Unix time: set once, when the call is first seen
 )
 
+#: The id of every batch stored, written in the batch's own transaction: a writer that cannot tell
+#: whether its commit happened (the connection dropped during it) retries the same batch under
+#: the same id, and finds it here if it was stored. Only the hour is kept, never a finer time:
+#: a row holds no label, no count and nothing that links it to a call or to another row.
+flushes = Table(
+    "stats_flushes", metadata,
+    Column("flush_id", String(32), primary_key=True),  # random: uuid4
+    Column("hour", BigInteger(), nullable=False),  # Unix time of the hour the batch was taken
+)
+
 #: Seconds a call's last menu is kept when its end is never reported: Twilio ends a call after
 #: 4 hours at most, and 15 minutes more covers a late status callback.
 CALL_TTL = 4 * 3600 + 15 * 60
+
+#: Seconds a flush id is kept at least, from the moment its batch was taken (pruned an hour
+#: later at most, as only the hour is stored). A writer relies on the ids only for batches taken
+#: less than FLUSH_ID_TTL minus an hour ago (recorder.CHECKABLE), so hosts' clocks may differ by
+#: up to an hour.
+FLUSH_ID_TTL = 24 * 3600
 
 Cell = tuple[datetime, str, str, str, str]  # hour, event, lang, subject, detail
 
 
 @dataclass
 class Batch:
-    """What one flush writes, in one transaction."""
+    """What one flush writes, in one transaction, under its own random id. A batch whose write
+    failed is retried as it is, under the same id: never merged with later counts."""
 
     counts: dict[Cell, int] = field(default_factory=dict)
     progress: dict[str, tuple[str, str, float]] = field(default_factory=dict)  # key: node, lang, seen
     ends: list[tuple[str, str, datetime]] = field(default_factory=list)  # key, band, hour
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    taken: float = field(default_factory=time.time)  # Unix time
 
     def __len__(self) -> int:
         return len(self.counts) + len(self.progress) + len(self.ends)
@@ -129,12 +150,22 @@ class Store:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
-    def write(self, batch: Batch) -> None:
-        """Add a batch in one transaction: calls' last menus, then ended calls (which consume
-        them), then every count with `n = n + excluded.n`. Rows go in sorted order, so two hosts
-        writing the same rows lock them in the same order and never deadlock."""
+    def write(self, batch: Batch) -> bool:
+        """Add a batch in one transaction: its id first, then calls' last menus, then ended calls
+        (which consume them), then every count with `n = n + excluded.n`. Rows go in sorted
+        order, so two hosts writing the same rows lock them in the same order and never deadlock.
+
+        False, writing nothing, when the batch's id is already stored: an earlier attempt
+        committed though its writer could not tell. (Were that attempt still in progress on a
+        PostgreSQL server, the id's insert would wait for its outcome, and fail if it committed;
+        the batch is then retried, and its id found.)"""
         found: dict[str, tuple[str, str]] = {}
         with self.engine.begin() as connection:
+            if connection.execute(select(flushes.c.flush_id)
+                                  .where(flushes.c.flush_id == batch.id)).first() is not None:
+                return False
+            connection.execute(flushes.insert().values(
+                flush_id=batch.id, hour=int(batch.taken) // 3600 * 3600))
             if batch.progress:
                 stmt = self._insert(calls_in_progress)
                 stmt = stmt.on_conflict_do_update(
@@ -168,14 +199,24 @@ class Store:
                     {"hour": hour, "event": name, "lang": lang, "subject": subject, "detail": detail,
                      "n": n}
                     for (hour, name, lang, subject, detail), n in sorted(cells.items())])
+        return True
+
+    def stored(self, flush_id: str) -> bool:
+        """Whether the batch with this id was stored (within FLUSH_ID_TTL of its taking)."""
+        with self.engine.connect() as connection:
+            query = select(flushes.c.flush_id).where(flushes.c.flush_id == flush_id)
+            return connection.execute(query).first() is not None
 
     def prune(self, counts_before: datetime, now: float) -> tuple[int, int]:
-        """Delete counts from before `counts_before` (a local hour) and the last menus of calls
-        that expired before `now` (Unix time). Returns how many of each were deleted."""
+        """Delete counts from before `counts_before` (a local hour), the last menus of calls
+        that expired before `now` (Unix time), and flush ids older than FLUSH_ID_TTL. Returns
+        how many counts and calls' last menus were deleted."""
         with self.engine.begin() as connection:
             old = connection.execute(counts.delete().where(counts.c.hour < counts_before))
             gone = connection.execute(
                 calls_in_progress.delete().where(calls_in_progress.c.expires < now))
+            # An id's hour is at most an hour before its batch was taken: keep a whole hour more.
+            connection.execute(flushes.delete().where(flushes.c.hour < now - FLUSH_ID_TTL - 3600))
             return old.rowcount, gone.rowcount
 
     def read(self, start: datetime, end: datetime) -> Iterable[tuple]:
@@ -189,3 +230,8 @@ class Store:
         """How many calls' last menus are held (for tests and monitoring: never which)."""
         with self.engine.connect() as connection:
             return connection.execute(select(func.count()).select_from(calls_in_progress)).scalar_one()
+
+    def flush_ids(self) -> int:
+        """How many flush ids are kept (for tests and monitoring)."""
+        with self.engine.connect() as connection:
+            return connection.execute(select(func.count()).select_from(flushes)).scalar_one()
