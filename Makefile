@@ -18,17 +18,20 @@ $(VENV)/.installed: pyproject.toml
 test: install debian-tools
 	$(BIN)/python -m pytest
 
-# The tests and fault checks run the production recipe's nginx (deploy/) with a throw-away
-# certificate from openssl, both from Debian: installed here when missing and run as root;
-# otherwise the tests that need them fail, saying what to install.
+# What the tests run for real, from Debian's packages: the production recipe's nginx (deploy/)
+# with a throw-away certificate from openssl, and a PostgreSQL server for the statistics tests
+# (tests/postgres.py). Installed here when missing, as root (CI); otherwise the tests that need
+# them fail, saying what to install.
 debian-tools:
 	@missing=; for tool in nginx openssl; do \
 	  command -v $$tool >/dev/null || [ -x /usr/sbin/$$tool ] || missing="$$missing $$tool"; \
 	done; \
+	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing from Debian for the tests:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "the tests need$$missing from Debian: sudo apt-get install$$missing"; fi; \
+	  else echo "*** the tests need$$missing from Debian: sudo apt-get install -y$$missing (or make test as root)"; fi; \
 	fi
 
 validate: install

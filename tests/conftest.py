@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from ivr import create_app
 from ivr.simulate import CallParams, signed_post
 
+pytest_plugins = ["postgres"]  # a real PostgreSQL server for the statistics tests (tests/postgres.py)
+
 TOKEN = "test-auth-token"
 HERE = Path(__file__).resolve().parent
 DEMO = HERE / "fixtures" / "demo"
