@@ -28,5 +28,10 @@ def when_ready(server):
 
 
 def post_fork(server, worker):
-    """In each worker: its own content watcher, if the line reloads its content."""
+    """In each worker: its statistics writer, and its content watcher if the line reloads."""
     runtime.start_worker(worker.app.wsgi())
+
+
+def worker_exit(server, worker):
+    """A worker stopping (SIGTERM, SIGHUP, max requests) stores the counts it still holds."""
+    runtime.stop_worker(worker.app.wsgi())

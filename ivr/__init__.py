@@ -1,6 +1,7 @@
 """A phone referral line: YAML menus and gettext catalogs served to Twilio as TwiML."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from pathlib import Path
@@ -13,6 +14,7 @@ from . import security, voice
 from .served import LineHolder
 from .settings import Settings
 from .sms import NoSms, TwilioSms
+from .stats import DEFAULT_URL, NoStatistics, Statistics
 from .texting import TextLimits
 from .transfer_log import TransferLog
 
@@ -24,6 +26,19 @@ def default_content_root() -> Path:
     """The folder holding menus/ and locales/: the working directory if it has them, else the repo."""
     cwd = Path.cwd()
     return cwd if (cwd / "menus").is_dir() else PACKAGE_ROOT
+
+
+def statistics(settings: Settings, zone: str):
+    """The line's counters (nothing is connected or started here: see ivr.runtime)."""
+    if not settings.statistics:
+        return NoStatistics()
+    # One secret for every host and worker, so a call's per-call key is the same wherever its
+    # webhooks land; derived from the auth token unless set.
+    seed = settings.stats_secret or ("ivr-statistics:" + (settings.auth_token or "development"))
+    secret = hashlib.sha256(seed.encode("utf-8")).digest()
+    return Statistics.from_url(settings.database_url or DEFAULT_URL, zone, secret,
+                               threshold=settings.stats_threshold,
+                               retention_months=settings.stats_retention_months)
 
 
 def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Flask:
@@ -46,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
                   if settings.account_sid and settings.auth_token else NoSms())
     app.extensions["ivr.sms"] = sender
     app.extensions["ivr.texts"] = TextLimits()
+    app.extensions["ivr.stats"] = statistics(settings, app.extensions["ivr"].current.line.flow.time_zone)
     # Werkzeug answers "//" in a path with a 308 redirect; Twilio must always get TwiML instead,
     # so such a URL is simply unknown, and unknown /voice URLs answer an apology and a menu.
     app.url_map.merge_slashes = False

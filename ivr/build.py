@@ -38,6 +38,8 @@ DESTINATION_FIELDS = {"name", "number", "call", "source", "status", "next", "hou
 ANSWERED_BY = ("person", "service")
 LINE_FIELDS = {"name", "start", "person", "goodbye", "default_language", "languages", "keys",
                "phrases", "max_misses", "time_zone", "holidays", "whisper", "directory", "language_check"}
+#: What a node's, a destination's or a language's id may be: it travels in URLs and statistics.
+ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 #: In `line.language_check`, the option that goes on with the transfer after all.
 CONNECT = "connect"
 
@@ -121,6 +123,10 @@ class Builder:
 
     def add_node(self, src: Source, path: KeyPath, node_id: str, spec: Any) -> None:
         spec = self.mapping(src, path, spec)
+        if not ID.fullmatch(node_id):
+            self.fail(src, path, f"'{node_id}' cannot be a node's id: use a letter, then letters, digits, "
+                      "_, . or - (it travels in URLs and statistics)")
+            return
         if node_id in self.nodes:
             self.fail(src, path, f"node '{node_id}' is defined twice (also at {self.nodes[node_id].where})")
             return
@@ -181,6 +187,10 @@ class Builder:
 
     def add_destination(self, src: Source, path: KeyPath, dest_id: str, spec: Any) -> None:
         spec = self.mapping(src, path, spec)
+        if not ID.fullmatch(dest_id):
+            self.fail(src, path, f"'{dest_id}' cannot be a destination's id: use a letter, then letters, "
+                      "digits, _, . or - (it travels in URLs and statistics)")
+            return
         if dest_id in self.destinations:
             self.fail(src, path, f"destination '{dest_id}' is defined twice")
             return
@@ -282,6 +292,9 @@ class Builder:
 
 def parse_language(builder: Builder, src: Source, path: KeyPath, code: str, spec: Any) -> Language | None:
     spec = builder.mapping(src, path, spec)
+    if not ID.fullmatch(code):
+        builder.fail(src, path, f"'{code}' is not a language code like es or pt_BR")
+        return None
     key = str(spec.get("key", ""))
     if len(key) != 1 or key not in KEYPAD:
         builder.fail(src, path + ("key",), "needs 'key': the keypad key that chooses this language")

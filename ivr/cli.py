@@ -272,6 +272,9 @@ def simulate(root: Path | None, keys: str | None, dials: list[str] | None, momen
 
 
 from .golive.cli import register  # noqa: E402 - its commands use root_option and _load above
+from .stats.cli import report  # noqa: E402
+
+main.add_command(report)
 
 register(main)
 

@@ -20,6 +20,7 @@ from .characters import without_controls
 from .hours import is_open, next_opening, now_in
 from .line import Line
 from .model import BACK, PERSON, REPEAT, Destination, Node, Text
+from .stats.events import CallAnswered, KeyMissed, MenuReached, TransferEnded, TransferTried
 from .steps import SILENCE_IGNORED, Dial, Goto, Hangup, Listen, Prompt, Step
 from .urls import (
     DIALED, INPUT, NODE, START, STATUS, UNKNOWN, WHISPER, WHISPER_ANSWER, CallState, UrlReader, node_state,
@@ -65,6 +66,14 @@ class NodeBehaviour(Protocol):
     def transcribe(self, t, node: Node) -> list[str]: ...
 
 
+def dial_outcome(status: str, bridged: bool) -> str:
+    """How a transfer's <Dial> ended, in the statistics' words: connected only when bridged; a
+    completed leg that was never bridged was declined (at the whisper, or by its silence)."""
+    if status == "completed":
+        return "connected" if bridged else "declined"
+    return status if status in ("busy", "no-answer", "failed", "canceled") else "failed"
+
+
 def _in_zone(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
 
@@ -101,7 +110,7 @@ class Navigator:
         flow, step = self.flow, state.step
         if step == START:
             return self.arrive(flow.nodes[flow.start], Visit(flow.default_language, line_number=given.line_number,
-                                                             can_text=given.can_text))
+                                                             can_text=given.can_text)).counting(CallAnswered())
         if step == WHISPER_ANSWER:
             return self.whisper_answer(given.digits)
         if step in (UNKNOWN, STATUS):
@@ -125,11 +134,11 @@ class Navigator:
         kind = self.kinds[node.kind]
         if kind.timeless:
             return self._timeless(node.id, visit.lang, visit.misses)
-        return kind.arrive(self, node, visit)
+        return kind.arrive(self, node, visit).counting(MenuReached(node.id, visit.lang))
 
     def _arrive_timeless(self, node_id: str, lang: str, misses: int) -> Step:
         node = self.flow.nodes[node_id]
-        return self.kinds[node.kind].arrive(self, node, Visit(lang, misses))
+        return self.kinds[node.kind].arrive(self, node, Visit(lang, misses)).counting(MenuReached(node_id, lang))
 
     def go(self, node_id: str, visit: Visit, origin: str = "") -> Step:
         """Arrive at `node_id` afresh (no misses), having come from `origin`."""
@@ -178,11 +187,12 @@ class Navigator:
              again: Callable[[int], Step] | None = None) -> Step:
         """Silence or a wrong key: the step again (`again(misses)`, by default the node), or a
         person once the misses in a row reach the line's limit. Never a hang-up."""
+        missed = KeyMissed(node.id, "wrong-key" if spoken else "silence")
         misses = visit.misses + 1
         if misses >= self.flow.max_misses:
-            return self.person(visit, node.id)
+            return self.person(visit, node.id).counting(missed)
         step = again(misses) if again else self.arrive(node, replace(visit, misses=misses, origin=""))
-        return step.after(*self.kinds[node.kind].sorry(self, node, visit)) if spoken else step
+        return (step.after(*self.kinds[node.kind].sorry(self, node, visit)) if spoken else step).counting(missed)
 
     def person(self, visit: Visit, origin: str) -> Step:
         """On to a person: the line's person transfer."""
@@ -231,11 +241,13 @@ class Navigator:
         or read out the numbers and say goodbye when none is."""
         now = self.clock()
         said: list[Prompt] = []
+        closed: list[TransferEnded] = []
         for dest in self.chain(dest_id):
             if dest.number is None:
                 continue
             if not is_open(dest.hours, now, self.flow.calendar):
                 said += self.closed(dest, visit.lang, now)
+                closed.append(TransferEnded(dest.id, "closed"))
                 continue
             dial = Dial(
                 destination=dest.id, number=dest.number, timeout=DIAL_TIMEOUT,
@@ -244,8 +256,9 @@ class Navigator:
                 whisper=(CallState(WHISPER, node.id, visit.lang, to=dest.id, origin=visit.origin)
                          if dest.whisper else None),
                 caller_id=None if dest.pass_caller_id else (visit.line_number or None))
-            return Step(say=tuple(said), then=dial)
-        return self.numbers_and_goodbye(node, visit.lang).after(*said)
+            tried = TransferTried(dest.id, visit.origin or node.id)
+            return Step(say=tuple(said), then=dial, events=(*closed, tried))
+        return self.numbers_and_goodbye(node, visit.lang).after(*said).counting(*closed)
 
     def closed(self, dest: Destination, lang: str, now: datetime) -> list[Prompt]:
         """'That line is closed right now. It opens Monday 8:00 AM.' in the caller's language."""
@@ -294,13 +307,14 @@ class Navigator:
     def dialed(self, node: Node, visit: Visit, dest_id: str, status: str, bridged: bool) -> Step:
         """After a <Dial>: done if a person talked with the caller; else the next in the chain.
         Only a bridge means they talked: `completed` alone may be a declined whisper."""
+        ended = (TransferEnded(dest_id, dial_outcome(status, bridged)),) if dest_id else ()
         if status == "completed" and bridged:
-            return self.goodbye(visit.lang)
+            return self.goodbye(visit.lang).counting(*ended)
         tried = [d.id for d in self.chain(node.to)]
         following = tried[tried.index(dest_id) + 1:] if dest_id in tried else []
         if following:
-            return self.dial_from(node, visit, following[0]).after(self.phrase("trying_next", visit.lang))
-        return self.numbers_and_goodbye(node, visit.lang)
+            return self.dial_from(node, visit, following[0]).after(self.phrase("trying_next", visit.lang)).counting(*ended)
+        return self.numbers_and_goodbye(node, visit.lang).counting(*ended)
 
     def whisper(self, node: Node, visit: Visit, dest_id: str) -> Step:
         """Heard by the helper before the caller is bridged: who calls, and press 1 to accept.

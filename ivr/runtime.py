@@ -32,6 +32,12 @@ def configure_logging() -> None:
     logging.config.dictConfig(LOGGING)
 
 
+def stop_worker(app: Flask) -> None:
+    """When a worker exits: store the counts it still holds."""
+    if isinstance(app, Flask) and "ivr.stats" in app.extensions:
+        app.extensions["ivr.stats"].stop()
+
+
 def unsafe_binding(app: Flask, addresses: list) -> str | None:
     """Why the line must not serve on these socket addresses, or None. The development mode
     checks no signature, so it may listen on a loopback address (or a unix socket) only."""
@@ -69,11 +75,15 @@ def settle_after_reload() -> None:
 
 
 def start_worker(app: Flask) -> ContentWatcher | None:
-    """In each serving process (a gunicorn worker, after the fork): watch the content if the line
-    reloads it. Threads do not survive a fork, so each worker starts its own."""
+    """In each serving process (a gunicorn worker, after the fork): the statistics' writer, and
+    the content watcher if the line reloads its content. Threads do not survive a fork, so each
+    worker starts its own."""
     settings = app.extensions.get("ivr.settings") if isinstance(app, Flask) else None
-    if settings is None or settings.reload_seconds <= 0:
-        return None  # not the line (a benchmark's floor app), or a line that does not reload
+    if settings is None:
+        return None  # not the line (a benchmark's floor app)
+    app.extensions["ivr.stats"].start()
+    if settings.reload_seconds <= 0:
+        return None
     seconds = settings.reload_seconds
     watcher = ContentWatcher(app.extensions["ivr"], seconds, after_reload=settle_after_reload).start()
     app.extensions["ivr.watcher"] = watcher

@@ -79,6 +79,26 @@ def parse_public_url(name: str, value: Any) -> str:
     return text
 
 
+def parse_count(low: int, high: int) -> Callable[[str, Any], int]:
+    def parse(name: str, value: Any) -> int:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise SettingsError(f"{name}={value!r} is not a whole number") from None
+        if not low <= number <= high:
+            raise SettingsError(f"{name}={value!r} must be from {low} to {high}")
+        return number
+    return parse
+
+
+def parse_database_url(name: str, value: Any) -> str:
+    text = str(value).strip()
+    if text and not text.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
+        raise SettingsError(f"{name}={value!r} is not a database URL: sqlite:///path/file.sqlite3 or "
+                            "postgresql://user:password@host/database")
+    return text
+
+
 def setting(parse: Callable[[str, Any], Any], default: Any, help: str) -> Any:
     return field(default=default, metadata={"parse": parse, "help": help})
 
@@ -95,6 +115,13 @@ class Settings:
     production: bool = setting(parse_bool, False, "refuse to start while any phone number is a placeholder")
     reload_seconds: float = setting(parse_seconds, 0.0, "reload the content when a file changes (0: never)")
     transfer_log: Path | None = setting(parse_path, None, "append how each transfer ended (JSON lines, no numbers)")
+    statistics: bool = setting(parse_bool, True, "count what callers need (counts only, never who called)")
+    database_url: str = setting(parse_database_url, "", "where the counts are kept: sqlite:///path or "
+                                "postgresql://... (default: ivr-stats.sqlite3 in the working directory)")
+    stats_threshold: int = setting(parse_count(3, 100), 5, "counts under this are shown as '<N' in reports")
+    stats_retention_months: int = setting(parse_count(1, 600), 24, "counts older than this are deleted")
+    stats_secret: str = setting(parse_text, "", "the key that makes a call's per-call state unlinkable to "
+                                "Twilio's call id (default: derived from TWILIO_AUTH_TOKEN)")
     line_number: str = setting(parse_phone_number, "", "the line's own Twilio number (E.164): the caller ID "
                                "helpers see and the sender of texts")
     public_url: str = setting(parse_public_url, "", "the line's public https base URL, as Twilio calls it "

@@ -100,6 +100,8 @@ class Step:
     say: tuple[Prompt, ...] = ()
     listen: Listen | None = None
     then: Then = None
+    # What happened, for the statistics (ivr.stats.events): counted by the channel, never rendered.
+    events: tuple = field(default=(), compare=False)
     # Steps are cache keys (a rendered step is kept): hash the whole tree once, not per lookup.
     _hash: int = field(init=False, repr=False, compare=False, default=0)
 
@@ -112,6 +114,10 @@ class Step:
     def after(self, *prompts: Prompt) -> "Step":
         """This step with `prompts` said first ("Sorry, that is not an option." and the menu)."""
         return replace(self, say=prompts + self.say)
+
+    def counting(self, *events) -> "Step":
+        """This step, with `events` counted too (before its own)."""
+        return replace(self, events=events + self.events)
 
     def prompts(self) -> tuple[Prompt, ...]:
         """Everything the caller hears in this step, in order."""

@@ -1,7 +1,8 @@
 """Steps as TwiML, the voice channel's answer to Twilio. Pure functions: no request, no decisions.
 
-Every URL is an absolute path (Twilio resolves it against the URL it called), so a rendered step
-does not depend on the host and is cached: a call's steps repeat across calls.
+URLs are absolute paths (Twilio resolves `<Gather action>`, `<Redirect>`, `<Dial action>` and
+`<Number url>` against the URL it called), except the status callback, which Twilio documents as
+a full URL; a rendered step depends on nothing else and is cached: a call's steps repeat.
 """
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ def say(verb, prompt: Prompt) -> None:
 
 
 @lru_cache(maxsize=4096)
-def render(step: Step) -> str:
-    """The TwiML document of `step`."""
+def render(step: Step, base: str = "") -> str:
+    """The TwiML document of `step`. `base` is the line's public address: Twilio takes the
+    `<Number statusCallback>` only as an absolute URL (its other URLs may be relative)."""
     response = VoiceResponse()
     for prompt in step.say:
         say(response, prompt)
@@ -40,7 +42,7 @@ def render(step: Step) -> str:
         dial = response.dial(action=url(then.done), timeout=then.timeout, answer_on_bridge=True,
                              caller_id=then.caller_id)
         dial.number(then.number, url=url(then.whisper) if then.whisper else None,
-                    status_callback=url(then.status), status_callback_event="completed")
+                    status_callback=base + url(then.status), status_callback_event="completed")
     elif isinstance(then, Hangup):
         response.hangup()
     elif isinstance(then, SendText):

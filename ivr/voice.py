@@ -18,6 +18,7 @@ from .phones import e164, region_of, textable
 from .security import FIELDS_KEY, SIGNED_KEY, forbidden, printable, twilio_fields
 from .served import LineHolder, Served
 from .sms import NoSms, send_quietly
+from .stats.events import CallEnded, MenuReached, TextMessage
 from .steps import SendText, Step
 from .texting import TextLimits
 from .urls import DIALED, WHISPER_ANSWER, CallState
@@ -66,8 +67,25 @@ def answer(path: str):
                  given.bridged)
     elif state.step == WHISPER_ANSWER:
         log.info("helper at %s %s the call", state.to, "declined" if step.then else "accepted")
+    count(step)
     step_answered.send(current_app._get_current_object(), state=state, step=step)
-    return twiml_response(twiml.render(step))
+    return twiml_response(twiml.render(step, public_base()))
+
+
+def count(step: Step) -> None:
+    """Count what happened (ivr.stats): in memory only, never waiting for a database. The menu a
+    call reached is kept against the call's opaque key, until the call ends."""
+    stats = current_app.extensions["ivr.stats"]
+    for event in step.events:
+        if isinstance(event, MenuReached):
+            event = MenuReached(event.node, event.lang, stats.call_key(param("CallSid")), hour=event.hour)
+        stats.record(event)
+
+
+def public_base() -> str:
+    """The line's public address, for the callback URLs Twilio wants absolute: IVR_PUBLIC_URL, else
+    the address this request was made to (the public one, behind ProxyFix)."""
+    return current_app.extensions["ivr.settings"].public_url or request.url_root.rstrip("/")
 
 
 def line_number() -> str:
@@ -95,11 +113,11 @@ def send_text(text: SendText, line: str) -> Step:
     if to and limits.already_sent(call, text.key):
         return text.sent
     if not to or not limits.attempt(call):
-        return text.failed
+        return text.failed.counting(TextMessage("failed"))
     if not send_quietly(current_app.extensions["ivr.sms"], to, line, text.body):
-        return text.failed
+        return text.failed.counting(TextMessage("failed"))
     limits.sent(call, text.key)
-    return text.sent
+    return text.sent.counting(TextMessage("sent"))
 
 
 #: Status-callback fields kept for the transfer records. Numbers (From, To, Called, Caller...) never are.
@@ -113,6 +131,20 @@ def status():
     record = {"node": state.node, "destination": state.to}
     record.update({field: param(field) for field in STATUS_FIELDS if param(field)})
     current_app.extensions["ivr.transfers"].record(record)
+    return Response("", 204)
+
+
+@bp.route("/voice/call-status", methods=METHODS)
+def call_status():
+    """The number's own status callback (set by `ivr twilio connect`): how long a call lasted, counted
+    in a band with the menu it ended in. Nothing else is kept."""
+    if param("CallStatus") == "completed":
+        stats = current_app.extensions["ivr.stats"]
+        try:
+            seconds = float(param("CallDuration") or 0)
+        except ValueError:
+            seconds = 0.0
+        stats.record(CallEnded.after(max(0.0, seconds), call=stats.call_key(param("CallSid"))))
     return Response("", 204)
 
 

@@ -268,3 +268,18 @@ def test_status_callback_records_the_outcome_without_any_number(demo_root, tmp_p
 def test_unsigned_status_callback_is_refused(client):
     assert client.post("/voice/status?node=person&to=helpline", data={"CallStatus": "busy"}).status_code == 403
     assert client.post("/voice/whisper/person?lang=en&to=helpline").status_code == 403
+
+
+# -- callback URLs Twilio will accept --------------------------------------------------------------
+
+def test_the_status_callback_is_an_absolute_url_as_twilio_requires(demo_root):
+    """Twilio documents <Dial action> and <Number url> as relative or absolute, but
+    <Number statusCallback> only as a URL, and its API refuses one not fully qualified (21609)."""
+    call = Call(create_app({"CONTENT_ROOT": str(demo_root), "TWILIO_AUTH_TOKEN": TOKEN}).test_client())
+    number = person(call).find("Dial/Number")
+    assert number.get("statusCallback").startswith("http://localhost/voice/status?")
+    assert number.get("url").startswith("/voice/whisper/")  # relative, as Twilio allows
+    public = create_app({"CONTENT_ROOT": str(demo_root), "TWILIO_AUTH_TOKEN": TOKEN,
+                         "PUBLIC_URL": "https://line.example.org"})
+    number = person(Call(public.test_client())).find("Dial/Number")
+    assert number.get("statusCallback").startswith("https://line.example.org/voice/status?")

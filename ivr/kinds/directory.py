@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from ..i18n import spoken_number
 from ..model import Node
 from ..navigator import Visit
+from ..stats import events as counted
 from ..steps import Choice, Goto, Listen, SendText, Step
 from ..urls import DIR_AFTER, DIR_AREA, DIR_AREA_KEY, DIR_OFFER, DIR_RESULTS, DIR_ZIP, CallState, node_state
 from .base import NODE_REF, SAY_REF, Field, NodeKind
@@ -161,7 +162,8 @@ class DirectorySearch(NodeKind):
         if found is None:
             return nav.apology(lang)
         if not found:
-            return self.offer(nav, node, visit).after(nav.phrase("dir_none", lang))
+            return self.offer(nav, node, visit).after(nav.phrase("dir_none", lang)).counting(
+                counted.DirectorySearch(node.id, self.county(directory, at)))
         prompts = [nav.phrase("dir_results", lang)]
         now = nav.clock()
         for place, _km in found:
@@ -180,7 +182,18 @@ class DirectorySearch(NodeKind):
         prompts.append(nav.phrase("dir_after", lang))
         back = self.back(nav, node, visit)
         choices = ((Choice("1", "the list by text message"),) if visit.can_text else ()) + (Choice("", back),)
-        return Step(listen=Listen(self.state(DIR_AFTER, node, visit, at=at), tuple(prompts), choices=choices))
+        events = ((counted.DirectorySearch(node.id, self.county(directory, at)),)
+                  + ((counted.TextMessage("offered"),) if visit.can_text else ()))
+        return Step(listen=Listen(self.state(DIR_AFTER, node, visit, at=at), tuple(prompts), choices=choices),
+                    events=events)
+
+    @staticmethod
+    def county(directory: Directory, at: str) -> str:
+        """The county searched in, for the statistics: never the ZIP code itself."""
+        if at.startswith("c"):
+            return at[1:]
+        place = directory.zips.get(at[1:])
+        return place.county if place and place.state == directory.state else ""
 
     @staticmethod
     def hours(nav: Navigator, place: Place, lang: str, now) -> list:

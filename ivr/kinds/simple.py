@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from ..model import Node
 from ..steps import SILENCE_IGNORED, SILENCE_MISSES, SILENCE_REPEATS, Choice, Goto, Hangup, Listen, Prompt, Step
 from ..build import CONNECT
+from ..stats.events import LanguageChosen
 from ..urls import CHECK, CallState, input_state, node_state
 from .base import NODE_REF, SAY_REF, Field, NodeKind
 
@@ -142,7 +143,7 @@ class Language(NodeKind):
         chosen = next((code for code, language in nav.flow.languages.items() if language.key == key), None)
         if chosen is None:
             return None
-        return nav.go(node.next, replace(visit, lang=chosen), node.id)
+        return nav.go(node.next, replace(visit, lang=chosen), node.id).counting(LanguageChosen(chosen))
 
     def sorry(self, nav: Navigator, node: Node, visit: Visit) -> tuple[Prompt, ...]:
         return tuple(nav.phrase("not_an_option", code) for code in nav.flow.languages)

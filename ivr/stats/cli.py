@@ -1,27 +1,38 @@
 """`ivr report`: the statistics as tables and CSV files; `ivr report prune` and `ivr report migrate`.
 
-Register it on the `ivr` group with `main.add_command(report)`. Settings come from options or the
-environment: IVR_DATABASE_URL, IVR_STATS_THRESHOLD, IVR_STATS_RETENTION_MONTHS.
+Registered on the `ivr` group. Settings come from the options, else from the line's settings
+(IVR_DATABASE_URL, IVR_STATS_THRESHOLD, IVR_STATS_RETENTION_MONTHS: ivr.settings, read strictly).
 """
 from __future__ import annotations
 
+import os
 import time
 from datetime import date, datetime
 from pathlib import Path
 
 import click
 
+from ..settings import Settings, SettingsError
 from . import DEFAULT_URL
 from .recorder import months_before
 from .report import PERIODS, build, render, write_csv
 from .store import Store
 
 database_option = click.option(
-    "--database", "url", envvar="IVR_DATABASE_URL", default=DEFAULT_URL, show_default=True,
-    help="Where the counts are: sqlite:///path or postgresql://user@host/name (IVR_DATABASE_URL).")
+    "--database", "url", default=None,
+    help=f"Where the counts are: sqlite:///path or postgresql://user@host/name (default: IVR_DATABASE_URL, "
+         f"else {DEFAULT_URL}).")
 
 
-def _store(url: str) -> Store:
+def _settings() -> Settings:
+    try:
+        return Settings.load(os.environ)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _store(url: str | None) -> Store:
+    url = url or _settings().database_url or DEFAULT_URL
     try:
         store = Store.from_url(url)
         store.migrate()
@@ -44,14 +55,15 @@ def _day(value: datetime | None, default: date) -> date:
               help="Count per day, ISO week or month.")
 @click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write each table as a CSV file in this folder.")
-@click.option("--threshold", type=click.IntRange(min=3), envvar="IVR_STATS_THRESHOLD", default=5,
-              show_default=True, help="Counts under this show as '<N' (IVR_STATS_THRESHOLD).")
+@click.option("--threshold", type=click.IntRange(min=3), default=None,
+              help="Counts under this show as '<N' (default: IVR_STATS_THRESHOLD, else 5).")
 @click.pass_context
-def report(ctx: click.Context, url: str, start: datetime | None, end: datetime | None, by: str,
-           csv_dir: Path | None, threshold: int) -> None:
+def report(ctx: click.Context, url: str | None, start: datetime | None, end: datetime | None, by: str,
+           csv_dir: Path | None, threshold: int | None) -> None:
     """Calls, languages, menus, transfers, searches and texts, small numbers hidden."""
     if ctx.invoked_subcommand:
         return
+    threshold = threshold or _settings().stats_threshold
     today = date.today()
     first, last = _day(start, today.replace(day=1)), _day(end, today)
     if first > last:
@@ -67,11 +79,11 @@ def report(ctx: click.Context, url: str, start: datetime | None, end: datetime |
 
 @report.command()
 @database_option
-@click.option("--retention-months", type=click.IntRange(min=1), envvar="IVR_STATS_RETENTION_MONTHS",
-              default=24, show_default=True,
-              help="Keep this many whole months before the current one (IVR_STATS_RETENTION_MONTHS).")
-def prune(url: str, retention_months: int) -> None:
+@click.option("--retention-months", type=click.IntRange(min=1), default=None,
+              help="Keep this many whole months before the current one (default: IVR_STATS_RETENTION_MONTHS, else 24).")
+def prune(url: str | None, retention_months: int | None) -> None:
     """Delete counts older than the retention (the writer also does it every 5 minutes)."""
+    retention_months = retention_months or _settings().stats_retention_months
     cutoff = months_before(datetime.now(), retention_months)
     old, calls = _store(url).prune(cutoff, time.time())
     click.echo(f"deleted {old} hourly counts from before {cutoff:%Y-%m-%d} and the last menus of "
