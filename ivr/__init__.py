@@ -52,8 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     if settings.proxy_fix:
         # Twilio signs the public https URL; behind a proxy Flask must see that URL, not the inner one.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)  # type: ignore[method-assign]
-    app.extensions["ivr"] = LineHolder(settings.content_root or default_content_root(), settings.production,
-                                       clock=(config or {}).get("CLOCK"))
+    app.extensions["ivr"] = LineHolder(settings.content_root or default_content_root(), settings.production)
     app.extensions["ivr.transfers"] = TransferLog(settings.transfer_log)
     sender = (config or {}).get("SMS_SENDER")
     if sender is None:

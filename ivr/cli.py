@@ -257,8 +257,7 @@ def simulate(root: Path | None, keys: str | None, dials: list[str] | None, momen
     """Make a call in the terminal, through the line's own app with signed requests (no server needed)."""
     token = secrets.token_hex(16)  # signatures are checked for real, with a token of this run's own
     app = create_app({"CONTENT_ROOT": str(root or default_content_root()), "TWILIO_AUTH_TOKEN": token,
-                      "INSECURE_DEV_MODE": False, "SMS_SENDER": _ShownSms(), "CLOCK": (lambda: moment) if moment else None},
-                     environ={})
+                      "INSECURE_DEV_MODE": False, "SMS_SENDER": _ShownSms()}, environ={})
     unattended = keys is not None
     ask_key = scripted([k.strip() for k in keys.split(",")]) if unattended else _ask_key
     if dials is not None:
@@ -267,7 +266,7 @@ def simulate(root: Path | None, keys: str | None, dials: list[str] | None, momen
         ask_dial = lambda _numbers: "completed"  # noqa: E731
     else:
         ask_dial = _ask_dial
-    for line in Simulator(app, token, ask_key, ask_dial).run():
+    for line in Simulator(app, token, ask_key, ask_dial, at=moment).run():
         click.echo(line)
 
 

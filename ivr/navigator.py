@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
-from typing import Callable, ClassVar, Mapping, Protocol
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Callable, ClassVar, Iterator, Mapping, Protocol
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
@@ -66,6 +68,21 @@ class NodeBehaviour(Protocol):
     def transcribe(self, t, node: Node) -> list[str]: ...
 
 
+#: The time a rehearsal (the staff console's phone, `ivr simulate --at`) sets for one request.
+REHEARSAL_TIME: ContextVar[datetime | None] = ContextVar("ivr_rehearsal_time", default=None)
+
+
+@contextmanager
+def rehearsing_at(moment: datetime | None) -> Iterator[None]:
+    """Within this block, the navigator's clock says `moment` (wall-clock time of the line's zone
+    when naive). Set only by in-process callers: no HTTP request can reach it."""
+    token = REHEARSAL_TIME.set(moment)
+    try:
+        yield
+    finally:
+        REHEARSAL_TIME.reset(token)
+
+
 def dial_outcome(status: str, bridged: bool) -> str:
     """How a transfer's <Dial> ended, in the statistics' words: connected only when bridged; a
     completed leg that was never bridged was declined (at the whisper, or by its silence)."""
@@ -97,12 +114,17 @@ class Navigator:
         self.flow = line.flow
         self.kinds = kinds
         self.urls = UrlReader(line.flow)
-        zone = ZoneInfo(self.flow.time_zone)
+        self.zone = ZoneInfo(self.flow.time_zone)
         # A given clock may tell the wall-clock time of the line's zone (a rehearsal at 3 am).
-        self.clock = (lambda: _in_zone(clock(), zone)) if clock else (lambda: now_in(self.flow.time_zone))
+        self._clock = (lambda: _in_zone(clock(), self.zone)) if clock else (lambda: now_in(self.flow.time_zone))
         # What a node says on arrival, when it depends on nothing but the node, the language and
         # the misses so far: worked out once per loaded line (nodes x languages x misses).
         self._timeless = lru_cache(maxsize=None)(self._arrive_timeless)
+
+    def clock(self) -> datetime:
+        """Now, in the line's zone; or the time a rehearsal set for this request (`rehearsing_at`)."""
+        rehearsal = REHEARSAL_TIME.get()
+        return _in_zone(rehearsal, self.zone) if rehearsal is not None else self._clock()
 
     # -- the one entry point --------------------------------------------------------------------
     def navigate(self, state: CallState, given: Given) -> Step:

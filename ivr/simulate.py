@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Callable, Iterator
 from urllib.parse import urljoin
 
@@ -13,7 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from .steps import SILENCE_IGNORED, Dial, Goto, Hangup, Prompt, Step
 from .urls import audio_url, url
-from .voice import step_answered
+from .voice import REHEARSAL_KEY, step_answered
 
 BASE = "http://localhost"
 DIAL_OUTCOMES = ("completed", "busy", "no-answer", "failed", "canceled")
@@ -36,11 +37,13 @@ class CallParams:
                 "CallStatus": "in-progress"}
 
 
-def signed_post(client, token: str, path: str, fields: dict[str, str]):
-    """POST as Twilio does: form fields, signed over the full URL and the fields."""
+def signed_post(client, token: str, path: str, fields: dict[str, str], at: datetime | None = None):
+    """POST as Twilio does: form fields, signed over the full URL and the fields. `at` rehearses the
+    call at that time (the line's wall-clock time)."""
     full = urljoin(BASE + "/", path)
     signature = RequestValidator(token).compute_signature(full, fields)
-    return client.post(full, data=fields, headers={"X-Twilio-Signature": signature})
+    return client.post(full, data=fields, headers={"X-Twilio-Signature": signature},
+                       environ_base={REHEARSAL_KEY: at} if at else {})
 
 
 @dataclass
@@ -53,6 +56,7 @@ class Simulator:
     ask_dial: Callable[[str], str | None]
     params: CallParams = field(default_factory=CallParams)
     max_steps: int = 200
+    at: datetime | None = None  # rehearse the call at this time of the line's clock
 
     def run(self) -> Iterator[str]:
         """Yield what the caller hears and does, line by line, until the call ends."""
@@ -62,7 +66,7 @@ class Simulator:
         with step_answered.connected_to(lambda _app, step, **_: answered.append(step), self.app):
             for _ in range(self.max_steps):
                 answered.clear()
-                response = signed_post(client, self.token, path, {**self.params.fields(), **extra})
+                response = signed_post(client, self.token, path, {**self.params.fields(), **extra}, self.at)
                 if response.status_code != 200:
                     yield f"!! {path} answered HTTP {response.status_code}: the caller hears an application error"
                     return

@@ -13,7 +13,7 @@ from flask.signals import Namespace
 from werkzeug.exceptions import HTTPException
 
 from . import twiml
-from .navigator import Given
+from .navigator import Given, rehearsing_at
 from .phones import e164, region_of, textable
 from .security import FIELDS_KEY, SIGNED_KEY, forbidden, printable, twilio_fields
 from .served import LineHolder, Served
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__)
 METHODS = ["GET", "POST"]  # Twilio may be set to either; every step accepts both
 step_answered = Namespace().signal("ivr.step-answered")
+#: The WSGI environ key an in-process caller sets to rehearse a call at another time.
+REHEARSAL_KEY = "ivr.rehearsal_time"
 
 
 def twiml_response(xml: str) -> Response:
@@ -59,7 +61,10 @@ def answer(path: str):
     line = line_number()
     given = Given(param("Digits"), param("DialCallStatus"), param("DialBridged").lower() == "true", line,
                   can_text(line))
-    step = served.navigator.navigate(state, given)
+    # A rehearsal in this process (the staff console's phone) may set the clock: a WSGI environ key,
+    # which no HTTP request can set.
+    with rehearsing_at(request.environ.get(REHEARSAL_KEY)):
+        step = served.navigator.navigate(state, given)
     if isinstance(step.then, SendText):
         step = send_text(step.then, given.line_number)
     if state.step == DIALED:
