@@ -270,10 +270,12 @@ def simulate(root: Path | None, keys: str | None, dials: list[str] | None, momen
         click.echo(line)
 
 
+from .console.cli import console  # noqa: E402
 from .golive.cli import register  # noqa: E402 - its commands use root_option and _load above
 from .stats.cli import report  # noqa: E402
 
 main.add_command(report)
+main.add_command(console)
 
 register(main)
 
