@@ -36,15 +36,18 @@ FIELDS_KEY = "ivr.twilio_fields"
 def called_urls() -> Iterator[str]:
     """The URL Twilio called, as it wrote it. Werkzeug re-quotes `request.url`, so then also try
     the path and query exactly as they arrived; both describe this one request. Lazily: nearly
-    every request matches the first."""
-    seen = set()
+    every request matches the first, and building a URL costs."""
+    first = request.url
+    yield first
+    if request.query_string:
+        second = f"{request.base_url}?{request.query_string.decode('latin-1')}"
+        if second != first:
+            yield second
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
-    for url in (request.url,
-                f"{request.base_url}?{request.query_string.decode('latin-1')}" if request.query_string else None,
-                f"{request.scheme}://{request.host}{request.script_root}{raw}" if raw else None):
-        if url and url not in seen:
-            seen.add(url)
-            yield url
+    if raw:
+        third = f"{request.scheme}://{request.host}{request.script_root}{raw}"
+        if third != first:
+            yield third
 
 
 def signed_params() -> MultiDict:
