@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 import ivr.sms
-from conftest import DEMO, REPO, TOKEN, Call, maine_copy
+from conftest import DEMO, REPO, TOKEN, Call
 from ivr import create_app
 from ivr.runtime import unsafe_binding
 from ivr.security import MAX_BODY
