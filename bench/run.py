@@ -21,6 +21,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 import directory_lookup  # noqa: E402
 import faults  # noqa: E402
+import refusals  # noqa: E402
 import scale  # noqa: E402
 import soak  # noqa: E402
 import throughput  # noqa: E402
@@ -76,6 +77,9 @@ def main() -> int:
         notes.append(f"the first load after the catalogs change takes {big['first']['seconds']:.2f} s at "
                      "10,000 nodes (babel parses each .po once and caches it compiled); `ivr validate`, "
                      "which `make run` runs before starting, pays it")
+
+    text, _ = captured(refusals.main)
+    parts.append(section("Refusals: what a forged or oversized request costs a worker", text))
 
     text, _ = captured(directory_lookup.main)
     parts.append(section("Directory lookup (10,000 services)", text))

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from . import twiml
 from .navigator import Deferred, Given, rehearsing_at
 from .phones import line_e164, region_of, textable
-from .security import FIELDS_KEY, SIGNED_KEY, forbidden, printable, twilio_fields
+from .security import FIELDS_KEY, SIGNED_KEY, forbidden, printable, refused, twilio_fields
 from .served import LineHolder, Served
 from .sms import NoSms, send_quietly
 from .stats.events import CallEnded, MenuReached, TextMessage
@@ -186,8 +186,8 @@ def handle_error(error: Exception):
     if not request.environ.get(SIGNED_KEY):
         if isinstance(error, HTTPException) and error.code == 413:
             return error
-        log.warning("refused an unsigned /voice request (%s, path %s)", type(error).__name__,
-                    printable(request.path))
+        refused("refused an unsigned /voice request (%s, path %s)", type(error).__name__,
+                printable(request.path))
         return forbidden("missing or invalid X-Twilio-Signature")
     if not isinstance(error, HTTPException):
         # The traceback names our code and the URL's state, never the caller's number.

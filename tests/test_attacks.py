@@ -283,3 +283,11 @@ def test_a_hung_text_api_never_holds_the_caller_long_nor_gives_an_error(monkeypa
         waited = time.monotonic() - started
     assert "could not send the text message" in call.last.text()
     assert waited < 10, f"the caller waited {waited:.1f} s"
+
+
+def test_a_flood_of_forged_requests_does_not_flood_the_log(client, caplog):
+    with caplog.at_level(logging.WARNING):
+        for _ in range(100):
+            assert client.post("/voice", headers={"X-Twilio-Signature": "forged"}).status_code == 403
+    refusals = [r for r in caplog.records if "rejected a /voice request" in r.getMessage()]
+    assert len(refusals) == 1  # one line a minute at most; the next one says how many were quiet
