@@ -5,7 +5,6 @@ Run: .venv/bin/python bench/refusals.py
 """
 from __future__ import annotations
 
-import io
 import logging
 import statistics
 import sys
@@ -13,36 +12,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from ivr import create_app  # noqa: E402
+from streams import CountingStream  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 WELL_FORMED = "A" * 27 + "="  # the form of a real signature, so the app must read the body to refuse it
 
 
-class Body(io.RawIOBase):
-    """A request body of `size` bytes, made as it is read (a 300 MB body needs no memory here)."""
-
-    def __init__(self, size: int):
-        self.size, self.position = size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.position
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        self.position = {0: offset, 1: self.position + offset, 2: self.size + offset}[whence]
-        return self.position
-
-    def readinto(self, buffer) -> int:
-        n = max(0, min(len(buffer), self.size - self.position))
-        buffer[:n] = b"a" * n
-        self.position += n
-        return n
 
 
 def cost(client, signature: str, size: int, chunked: bool, rounds: int = 200) -> tuple[float, int]:
@@ -54,7 +31,7 @@ def cost(client, signature: str, size: int, chunked: bool, rounds: int = 200) ->
         if not chunked:
             headers["Content-Length"] = str(size)
         started = time.perf_counter()
-        response = client.post("/voice/input/main?lang=en", input_stream=Body(size), headers=headers,
+        response = client.post("/voice/input/main?lang=en", input_stream=CountingStream(size), headers=headers,
                                content_type="application/x-www-form-urlencoded", **extra)
         times.append(time.perf_counter() - started)
         status = response.status_code

@@ -20,39 +20,13 @@ from werkzeug.datastructures import MultiDict
 
 import ivr.sms
 from conftest import DEMO, REPO, TOKEN, Call
+from streams import CountingStream
 from ivr import create_app
 from ivr.runtime import unsafe_binding
 from ivr.security import MAX_BODY
 from ivr.settings import Settings, SettingsError
 from ivr.simulate import CallParams, signed_post
 from ivr.sms import TwilioSms
-
-
-class CountingStream(io.RawIOBase):
-    """A request body that counts how much of it the app reads."""
-
-    def __init__(self, size: int):
-        self.size, self.position, self.read_bytes = size, 0, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.position
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        self.position = {0: offset, 1: self.position + offset, 2: self.size + offset}[whence]
-        return self.position
-
-    def readinto(self, buffer) -> int:
-        n = max(0, min(len(buffer), self.size - self.position))
-        buffer[:n] = b"a" * n
-        self.position += n
-        self.read_bytes += n
-        return n
 
 
 def twilio_signature(url: str, params: MultiDict) -> str:
