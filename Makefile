@@ -27,6 +27,7 @@ debian-tools:
 	@missing=; for tool in nginx openssl; do \
 	  command -v $$tool >/dev/null || [ -x /usr/sbin/$$tool ] || missing="$$missing $$tool"; \
 	done; \
+	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \

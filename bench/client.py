@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import http.client
 import socket
+import ssl
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -31,11 +32,18 @@ class Tally:
         self.notes += other.notes[:3]
 
 
-def one(port: int, index: int, tally: Tally, timeout: float = 10) -> None:
+def connection_to(port: int, timeout: float, context: ssl.SSLContext | None) -> http.client.HTTPConnection:
+    """Plain HTTP to gunicorn, or HTTPS (with `context`) to the nginx front of deploy/."""
+    if context is None:
+        return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    return http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=context)
+
+
+def one(port: int, index: int, tally: Tally, timeout: float = 10, context: ssl.SSLContext | None = None) -> None:
     path, fields = REQUESTS[index % len(REQUESTS)]
-    body, signature = signed_request(port, path, {**CALL, **fields})
+    body, signature = signed_request(port, path, {**CALL, **fields}, "https" if context else "http")
     start = time.perf_counter()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    connection = connection_to(port, timeout, context)
     try:
         connection.connect()
     except (ConnectionRefusedError, socket.timeout, OSError):
@@ -46,7 +54,9 @@ def one(port: int, index: int, tally: Tally, timeout: float = 10) -> None:
             "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"})
         response = connection.getresponse()
         data = response.read()
-        if response.status != 200 or ET.fromstring(data).tag != "Response":
+        if context is not None and response.status == 502:
+            tally.refused += 1  # the front could not reach gunicorn: it was not listening (stopped)
+        elif response.status != 200 or ET.fromstring(data).tag != "Response":
             tally.bad += 1
             tally.notes.append(f"HTTP {response.status} on {path}")
         else:

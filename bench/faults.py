@@ -1,4 +1,5 @@
-"""Faults under load; each check ends by itself and exits 1 if the line misbehaved.
+"""Faults under load, through the production recipe's front server (nginx from deploy/, with a
+throw-away certificate) as in production; each check ends by itself and exits 1 if the line misbehaved.
 
   .venv/bin/python bench/faults.py reload    a flow file broken while serving: the last good flow
                                              keeps answering, the error is logged as file:line,
@@ -18,30 +19,31 @@ from __future__ import annotations
 import argparse
 import shutil
 import signal
+import ssl
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from client import Tally, one
+from client import Tally, connection_to, one
+from front import nginx
 from load import CALL, TOKEN, signed_request
 from serve import REPO, gunicorn
 from slow_clients import check_slow_clients
-import http.client
 
 
 class Load:
-    """Clients sending signed requests in a loop until stopped."""
+    """Clients sending signed requests in a loop until stopped (through the front when `context`)."""
 
-    def __init__(self, port: int, clients: int = 8):
-        self.port, self.stop = port, threading.Event()
+    def __init__(self, port: int, clients: int = 8, context: ssl.SSLContext | None = None):
+        self.port, self.context, self.stop = port, context, threading.Event()
         self.tallies = [Tally() for _ in range(clients)]
         self.threads = [threading.Thread(target=self._run, args=(t, i)) for i, t in enumerate(self.tallies)]
 
     def _run(self, tally: Tally, offset: int) -> None:
         n = offset
         while not self.stop.is_set():
-            one(self.port, n, tally, timeout=5)
+            one(self.port, n, tally, timeout=5, context=self.context)
             n += 1
 
     def __enter__(self) -> "Load":
@@ -61,9 +63,9 @@ class Load:
         return total
 
 
-def answer(port: int, path: str, fields: dict[str, str]) -> str:
-    body, signature = signed_request(port, path, {**CALL, **fields})
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+def answer(port: int, path: str, fields: dict[str, str], context: ssl.SSLContext | None = None) -> str:
+    body, signature = signed_request(port, path, {**CALL, **fields}, "https" if context else "http")
+    connection = connection_to(port, 5, context)
     connection.request("POST", path, body=body, headers={"X-Twilio-Signature": signature,
                                                          "Content-Type": "application/x-www-form-urlencoded"})
     data = connection.getresponse().read().decode()
@@ -71,8 +73,8 @@ def answer(port: int, path: str, fields: dict[str, str]) -> str:
     return data
 
 
-def say_first(port: int, path: str, fields: dict[str, str]) -> str:
-    data = answer(port, path, fields)
+def say_first(port: int, path: str, fields: dict[str, str], context: ssl.SSLContext | None = None) -> str:
+    data = answer(port, path, fields, context)
     start = data.find("<Say")
     return data[data.find(">", start) + 1:data.find("</Say>", start)] if start >= 0 else data
 
@@ -83,7 +85,8 @@ def check_reload(demonstrate_failure: bool) -> bool:
         for folder in ("menus", "locales", "directory"):
             shutil.copytree(REPO / folder, root / folder)
         log = Path(tmp) / "gunicorn.log"
-        env = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_CONTENT_ROOT": str(root), "IVR_RELOAD_SECONDS": "0.5"}
+        env = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_CONTENT_ROOT": str(root), "IVR_RELOAD_SECONDS": "0.5",
+               "IVR_PROXY_FIX": "1"}
         # The wrong setup: no preloading, and workers recycled, so new ones read the broken file.
         extra = (["--config", str(REPO / "bench" / "gunicorn_nopreload.py"), "--max-requests", "2000"]
                  if demonstrate_failure else [])
@@ -91,18 +94,20 @@ def check_reload(demonstrate_failure: bool) -> bool:
         good = flow.read_text()
         ok = True
         try:
-            with gunicorn("app:app", env, extra, log=log) as (_proc, port):
-                before = say_first(port, "/voice/input/main?lang=en", {"Digits": "6"})
-                with Load(port) as load:
+            with gunicorn("app:app", env, extra, log=log) as (_proc, app_port), \
+                    nginx([app_port], Path(tmp) / "front") as front:  # the production recipe in front
+                port, tls = front.https_port, front.ssl_context()
+                before = say_first(port, "/voice/input/main?lang=en", {"Digits": "6"}, tls)
+                with Load(port, context=tls) as load:
                     time.sleep(1)
                     flow.write_text(good.replace("goto: talk_to_211}", "goto: talk_to_2111}", 1))
                     time.sleep(4)  # the watchers notice, try, refuse, keep the last good flow
-                    during = say_first(port, "/voice/input/main?lang=en", {"Digits": "6"})
+                    during = say_first(port, "/voice/input/main?lang=en", {"Digits": "6"}, tls)
                     flow.write_text(good)  # fixed, and 2-1-1's number changed beside it
                     destinations = root / "menus" / "destinations.yaml"
                     destinations.write_text(destinations.read_text().replace('"+18668115695"', '"+12075550177"'))
                     time.sleep(3)
-                    after = answer(port, "/voice/input/main?lang=en", {"Digits": "6"})
+                    after = answer(port, "/voice/input/main?lang=en", {"Digits": "6"}, tls)
                 tally = load.total()
         except (RuntimeError, OSError) as exc:  # the server did not come up, or went away
             print(f"reload: the line stopped answering ({type(exc).__name__}: {exc})")
@@ -127,13 +132,14 @@ def check_signals(demonstrate_failure: bool) -> bool:
     stop_signal = signal.SIGTERM
     with tempfile.TemporaryDirectory() as tmp:
         record = Path(tmp) / "requests.log"
-        env = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_CONTENT_ROOT": str(REPO), "BENCH_PROBE_FILE": str(record)}
+        env = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR_CONTENT_ROOT": str(REPO), "BENCH_PROBE_FILE": str(record),
+               "IVR_PROXY_FIX": "1"}
         config = ["--config", str(REPO / "bench" / "gunicorn_probe.py")]
         if demonstrate_failure:  # the wrong setup: workers killed at once instead of finishing
             config += ["--graceful-timeout", "0"]
             env["BENCH_PROBE_DELAY"] = "0.05"  # and requests slow enough to be caught mid-answer
-        with gunicorn("app:app", env, config) as (proc, port):
-            with Load(port, clients=16) as load:
+        with gunicorn("app:app", env, config) as (proc, app_port), nginx([app_port], Path(tmp) / "front") as front:
+            with Load(front.https_port, clients=16, context=front.ssl_context()) as load:
                 time.sleep(2)
                 proc.send_signal(signal.SIGHUP)  # new workers; the old ones finish and go
                 time.sleep(4)

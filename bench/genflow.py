@@ -1,6 +1,7 @@
 """Generate a line of N nodes in 6 languages (YAML menus and .po catalogs), for scale benchmarks."""
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -10,6 +11,14 @@ from babel.messages.pofile import write_po
 LANGS = {"en": ("en-US", "Polly.Joanna-Neural"), "es": ("es-US", "Polly.Lupe-Neural"),
          "fr": ("fr-CA", "Polly.Gabrielle-Neural"), "pt_BR": ("pt-BR", "Polly.Camila-Neural"),
          "ar": ("ar-XA", "Google.ar-XA-Wavenet-A"), "vi": ("vi-VN", "Google.vi-VN-Wavenet-A")}
+
+
+def translated(text: str, code: str) -> str:
+    """A stand-in translation; for Arabic, in Arabic script (the line refuses Latin letters in a
+    language written in another script), its {placeholders} kept."""
+    if code != "ar":
+        return f"[{code}] {text}"
+    return re.sub(r"\{[^}]*\}|[A-Za-z]", lambda m: m.group() if m.group().startswith("{") else "ب", text)
 
 
 def generate(root: Path, nodes: int) -> Path:
@@ -32,7 +41,7 @@ def generate(root: Path, nodes: int) -> Path:
             f'    "*": {{action: back, say: {say("To go back, press star.")}}}', "  phrases:"]
     for name in ("not_an_option", "error", "not_connected", "trying_next", "closed"):
         out.append(f"    {name}: {say(f'Phrase {name}.')}")
-    out.append(f'    opens: {say("It opens {opens}.")}')
+    out.append(f'    opens: {say("It opens {day} at {time}.")}')
     out += ["nodes:", "  language: {type: language, next: n0}",
             f"  person: {{type: transfer, say: {say('Connecting you.')}, to: helpline}}",
             f"  goodbye: {{type: goodbye, say: {say('Goodbye.')}}}"]
@@ -64,14 +73,15 @@ def generate(root: Path, nodes: int) -> Path:
                 out.append(f"  n{child}: {{type: message, say: {say(f'Message {child}: call {{helpline}}.')}, next: n{m}}}")
                 defined.add(f"n{child}")
     out += ["destinations:", "  helpline:", f"    name: {say('the helpline')}",
-            '    number: "+18668115695"', "    source: generated for a benchmark", "    status: firm"]
+            '    number: "+18668115695"', "    source: generated for a benchmark", "    status: firm",
+            "    answered_by: service"]
     (root / "menus" / "line.yaml").write_text("\n".join(out) + "\n", encoding="utf-8")
     for code in LANGS:
         if code == "en":
             continue
         catalog = Catalog(locale=code)
         for text in dict.fromkeys(texts):
-            catalog.add(text, f"[{code}] {text}")
+            catalog.add(text, translated(text, code))
         folder = root / "locales" / code / "LC_MESSAGES"
         folder.mkdir(parents=True, exist_ok=True)
         with (folder / "messages.po").open("wb") as handle:

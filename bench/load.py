@@ -28,9 +28,9 @@ class Figures:
         return f"{self.rps:9.0f} req/s   p50 {self.p50_ms:6.2f} ms   p99 {self.p99_ms:6.2f} ms   errors {self.errors}"
 
 
-def signed_request(port: int, path: str, fields: dict[str, str]) -> tuple[str, str]:
+def signed_request(port: int, path: str, fields: dict[str, str], scheme: str = "http") -> tuple[str, str]:
     """The body and X-Twilio-Signature Twilio would send for this URL."""
-    url = f"http://127.0.0.1:{port}{path}"
+    url = f"{scheme}://127.0.0.1:{port}{path}"
     return urlencode(fields), RequestValidator(TOKEN).compute_signature(url, fields)
 
 

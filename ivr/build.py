@@ -121,14 +121,20 @@ class Builder:
             else:
                 self.fail(src, (section,), "unknown section (expected line, nodes or destinations)")
 
+    def new_id(self, src: Source, path: KeyPath, what: str, name: str, existing: Mapping[str, Any]) -> bool:
+        """Whether `name` can be the id of a new node or destination (reported if not)."""
+        if not ID.fullmatch(name):
+            self.fail(src, path, f"'{name}' cannot be a {what}'s id: use a letter, then letters, digits, "
+                      "_, . or - (it travels in URLs and statistics)")
+            return False
+        if name in existing:
+            self.fail(src, path, f"{what} '{name}' is defined twice (also at {existing[name].where})")
+            return False
+        return True
+
     def add_node(self, src: Source, path: KeyPath, node_id: str, spec: Any) -> None:
         spec = self.mapping(src, path, spec)
-        if not ID.fullmatch(node_id):
-            self.fail(src, path, f"'{node_id}' cannot be a node's id: use a letter, then letters, digits, "
-                      "_, . or - (it travels in URLs and statistics)")
-            return
-        if node_id in self.nodes:
-            self.fail(src, path, f"node '{node_id}' is defined twice (also at {self.nodes[node_id].where})")
+        if not self.new_id(src, path, "node", node_id, self.nodes):
             return
         kind = self.kinds.get(spec.get("type"))  # type: ignore[arg-type]
         if kind is None:
@@ -187,12 +193,7 @@ class Builder:
 
     def add_destination(self, src: Source, path: KeyPath, dest_id: str, spec: Any) -> None:
         spec = self.mapping(src, path, spec)
-        if not ID.fullmatch(dest_id):
-            self.fail(src, path, f"'{dest_id}' cannot be a destination's id: use a letter, then letters, "
-                      "digits, _, . or - (it travels in URLs and statistics)")
-            return
-        if dest_id in self.destinations:
-            self.fail(src, path, f"destination '{dest_id}' is defined twice")
+        if not self.new_id(src, path, "destination", dest_id, self.destinations):
             return
         for unknown in sorted(set(spec) - DESTINATION_FIELDS):
             self.fail(src, path + (unknown,), "unknown field for a destination "

@@ -2,7 +2,6 @@
 errors become one plain message and an exit status here, at the boundary, never a traceback."""
 from __future__ import annotations
 
-import os
 import secrets
 import sys
 from pathlib import Path
@@ -14,16 +13,18 @@ import click
 
 from . import create_app, default_content_root, schema, translations
 from .directory_import import Options as ImportOptions, import_directory
-from .flow import check, load_line
+from .flow import check
 from .problems import FlowError
 from .kinds import KINDS
-from .settings import Settings, SettingsError
+from .commands import load, root_option, settings
+from .console.cli import console
+from .golive.cli import register
+from .settings import SettingsError
+from .stats.cli import report
 from .navigator import Navigator
 from .transcript import audio_script, transcript
 from .simulate import DIAL_OUTCOMES, Simulator, scripted
 
-root_option = click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
-                           help="Content folder holding menus/ and locales/ (default: the built-in line).")
 
 
 class LineCommands(click.Group):
@@ -56,10 +57,7 @@ def validate(root: Path | None, production: bool) -> None:
     With --production (or IVR_PRODUCTION=1, as the served line has it) placeholder numbers are
     errors too, and every number still to confirm is listed."""
     root = root or default_content_root()
-    try:
-        production = production or Settings.load(os.environ).production
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+    production = production or settings().production
     line, problems = check(root, production=production)
     for problem in problems:
         click.echo(str(problem), err=not problem.warning)
@@ -77,10 +75,6 @@ def validate(root: Path | None, production: bool) -> None:
                    f"{', '.join(placeholders)}")
 
 
-def _load(root: Path | None):
-    return load_line(root or default_content_root())
-
-
 def _language(line, lang: str):
     known = {**line.flow.languages, **line.flow.pending_languages}
     if lang not in known:
@@ -95,7 +89,7 @@ def _language(line, lang: str):
               help="Write every language's transcript to content/transcripts/LANG.md.")
 def transcript_command(root: Path | None, lang: str | None, write_all: bool) -> None:
     """Print a language's whole flow as a readable script, for staff and translators."""
-    line = _load(root)
+    line = load(root)
     if write_all:
         folder = Path(line.flow.root) / "content" / "transcripts"
         folder.mkdir(parents=True, exist_ok=True)
@@ -165,7 +159,7 @@ def translations_add(root: Path | None, code: str) -> None:
               help="Write the CSV here instead of printing it.")
 def audio_script_command(root: Path | None, lang: str, output: Path | None) -> None:
     """List every prompt to record for LANG, with the file name each recording must have (CSV)."""
-    line = _load(root)
+    line = load(root)
     language = _language(line, lang)
     if not language.audio:
         raise click.ClickException(f"{lang} is spoken by a Twilio voice; it needs no recordings")
@@ -270,13 +264,8 @@ def simulate(root: Path | None, keys: str | None, dials: list[str] | None, momen
         click.echo(line)
 
 
-from .console.cli import console  # noqa: E402
-from .golive.cli import register  # noqa: E402 - its commands use root_option and _load above
-from .stats.cli import report  # noqa: E402
-
 main.add_command(report)
 main.add_command(console)
-
 register(main)
 
 __all__ = ["main"]

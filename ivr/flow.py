@@ -55,6 +55,7 @@ def check(root: Path, production: bool = False) -> tuple[Line | None, list[Probl
     # Translations are checked even when the menus have errors: every problem in one run.
     speech, speech_problems, complete = build_speech(flow, root)
     builder.problems.extend(speech_problems)
+    builder.problems.extend(unlisted_catalogs(root, flow.languages))
     if any(not p.warning for p in builder.problems):
         return None, builder.problems
     available = {c: lang for c, lang in flow.languages.items() if c in complete}
@@ -62,6 +63,19 @@ def check(root: Path, production: bool = False) -> tuple[Line | None, list[Probl
     flow = replace(flow, languages=MappingProxyType(available), pending_languages=MappingProxyType(pending))
     warnings = tuple(p for p in builder.problems if p.warning)
     return Line(flow, speech, warnings, directory), builder.problems
+
+
+def unlisted_catalogs(root: Path, languages) -> list[Problem]:
+    """A catalog in locales/ for a language the line does not list is never spoken: say so."""
+    found = []
+    for path in sorted(root.glob("locales/*/LC_MESSAGES/messages.po")):
+        code = path.parent.parent.name
+        if code not in languages:
+            found.append(Problem(str(path.relative_to(root)), 1, "", f"a catalog for '{code}', which "
+                                 "menus/line.yaml does not list, so it is never spoken: add it under "
+                                 "line.languages (its key, name, choose sentence, and a voice or audio: true)",
+                                 warning=True))
+    return found
 
 
 def production_problems(flow) -> list[Problem]:

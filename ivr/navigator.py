@@ -32,6 +32,21 @@ DIAL_TIMEOUT = 20  # seconds a destination rings before the chain moves on
 WHISPER_TIMEOUT = 5  # seconds a helper has to press 1 after the whisper
 
 
+class Deferred:
+    """A yes/no worked out the first time it is asked, and only then (whether a caller can be
+    texted costs a phone-number check that most steps never need)."""
+
+    __slots__ = ("_decide", "_value")
+
+    def __init__(self, decide: Callable[[], bool]):
+        self._decide, self._value = decide, None
+
+    def __bool__(self) -> bool:
+        if self._value is None:
+            self._value = bool(self._decide())
+        return self._value
+
+
 @dataclass(frozen=True)
 class Visit:
     """The call as it reaches a node: its language and what the node's answer depends on."""

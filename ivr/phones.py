@@ -1,12 +1,21 @@
 """Phone numbers from requests, checked before the line uses them for anything."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
 #: Number types that can receive a text message (in North America a number is usually
 #: "fixed line or mobile": phonenumbers cannot tell them apart, and carriers text both).
 TEXTABLE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE, PhoneNumberType.VOIP}
+
+
+@lru_cache(maxsize=256)
+def line_e164(text: str) -> str:
+    """`e164` of the number a call was made to (Twilio's `To`): the line's own numbers, a handful,
+    so remembered (never a caller's number: those are checked afresh, and only when needed)."""
+    return e164(text)
 
 
 def e164(text: str) -> str:

@@ -11,6 +11,8 @@ import hmac
 import ipaddress
 import logging
 import re
+import threading
+import time
 from typing import Iterator
 
 from flask import Flask, Response, current_app, request
@@ -36,15 +38,18 @@ FIELDS_KEY = "ivr.twilio_fields"
 def called_urls() -> Iterator[str]:
     """The URL Twilio called, as it wrote it. Werkzeug re-quotes `request.url`, so then also try
     the path and query exactly as they arrived; both describe this one request. Lazily: nearly
-    every request matches the first."""
-    seen = set()
+    every request matches the first, and building a URL costs."""
+    first = request.url
+    yield first
+    if request.query_string:
+        second = f"{request.base_url}?{request.query_string.decode('latin-1')}"
+        if second != first:
+            yield second
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
-    for url in (request.url,
-                f"{request.base_url}?{request.query_string.decode('latin-1')}" if request.query_string else None,
-                f"{request.scheme}://{request.host}{request.script_root}{raw}" if raw else None):
-        if url and url not in seen:
-            seen.add(url)
-            yield url
+    if raw:
+        third = f"{request.scheme}://{request.host}{request.script_root}{raw}"
+        if third != first:
+            yield third
 
 
 def signed_params() -> MultiDict:
@@ -88,6 +93,30 @@ def loopback_client() -> bool:
         return False
 
 
+class RefusalLog:
+    """Logs refused requests, at most one line a minute with a count of the others: a flood of
+    forged requests must not flood the logs (or fill the disk) too."""
+
+    def __init__(self, every: float = 60.0):
+        self.every, self.quiet, self.next_at = every, 0, 0.0
+        self._lock = threading.Lock()
+
+    def warn(self, message: str, *args: object) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now < self.next_at:
+                self.quiet += 1
+                return
+            quiet, self.quiet, self.next_at = self.quiet, 0, now + self.every
+        if quiet:
+            message += f" (and {quiet} more refused since the last such line)"
+        log.warning(message, *args)
+
+
+def refused(message: str, *args: object) -> None:
+    current_app.extensions["ivr.refusals"].warn(message, *args)
+
+
 def forbidden(reason: str) -> Response:
     return Response(f"Forbidden: {reason}.\n", 403, mimetype="text/plain")
 
@@ -100,7 +129,7 @@ def check_signature() -> Response | None:
     settings = current_app.extensions["ivr.settings"]
     if settings.insecure_dev_mode:
         if not loopback_client():
-            log.warning("development mode refused a request from another machine (path %s)", printable(path))
+            refused("development mode refused a request from another machine (path %s)", printable(path))
             return forbidden("the development mode answers this machine only")
         log.warning(DEV_MODE_WARNING)
         request.environ[SIGNED_KEY] = True
@@ -112,12 +141,12 @@ def check_signature() -> Response | None:
         return forbidden("this line has no TWILIO_AUTH_TOKEN configured")
     signature = request.headers.get("X-Twilio-Signature", "")
     if not SIGNATURE_FORM.match(signature):
-        log.warning("rejected a /voice request with a missing or malformed X-Twilio-Signature (path %s)",
-                    printable(path))
+        refused("rejected a /voice request with a missing or malformed X-Twilio-Signature (path %s)",
+                printable(path))
         return forbidden("missing or invalid X-Twilio-Signature")
     # Reading the form may raise 413 (over MAX_BODY): the error handler answers it as it is.
     if not signature_ok(token, signature):
-        log.warning("rejected a /voice request with a wrong X-Twilio-Signature (path %s)", printable(path))
+        refused("rejected a /voice request with a wrong X-Twilio-Signature (path %s)", printable(path))
         return forbidden("missing or invalid X-Twilio-Signature")
     request.environ[SIGNED_KEY] = True
     request.environ[FIELDS_KEY] = twilio_fields()
@@ -127,6 +156,7 @@ def check_signature() -> Response | None:
 def init_app(app: Flask) -> None:
     settings = app.extensions["ivr.settings"]
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.extensions["ivr.refusals"] = RefusalLog()
     if settings.insecure_dev_mode:
         log.warning(DEV_MODE_WARNING)
     elif not settings.auth_token:

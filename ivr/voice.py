@@ -13,9 +13,9 @@ from flask.signals import Namespace
 from werkzeug.exceptions import HTTPException
 
 from . import twiml
-from .navigator import Given, rehearsing_at
-from .phones import e164, region_of, textable
-from .security import FIELDS_KEY, SIGNED_KEY, forbidden, printable, twilio_fields
+from .navigator import Deferred, Given, rehearsing_at
+from .phones import line_e164, region_of, textable
+from .security import FIELDS_KEY, SIGNED_KEY, forbidden, printable, refused, twilio_fields
 from .served import LineHolder, Served
 from .sms import NoSms, send_quietly
 from .stats.events import CallEnded, MenuReached, TextMessage
@@ -60,7 +60,7 @@ def answer(path: str):
     state = call_state(served, path)
     line = line_number()
     given = Given(param("Digits"), param("DialCallStatus"), param("DialBridged").lower() == "true", line,
-                  can_text(line))
+                  Deferred(lambda: can_text(line)))  # worked out only if a list is read out
     # A rehearsal in this process (the staff console's phone) may set the clock: a WSGI environ key,
     # which no HTTP request can set.
     with rehearsing_at(request.environ.get(REHEARSAL_KEY)):
@@ -96,7 +96,7 @@ def public_base() -> str:
 def line_number() -> str:
     """The line's own number: as configured, else the number the caller dialled if it is a phone
     number (a call by SIP or Twilio Client has none): never an unchecked request value."""
-    return current_app.extensions["ivr.settings"].line_number or e164(param("To"))
+    return current_app.extensions["ivr.settings"].line_number or line_e164(param("To"))
 
 
 def can_text(line: str) -> bool:
@@ -186,8 +186,8 @@ def handle_error(error: Exception):
     if not request.environ.get(SIGNED_KEY):
         if isinstance(error, HTTPException) and error.code == 413:
             return error
-        log.warning("refused an unsigned /voice request (%s, path %s)", type(error).__name__,
-                    printable(request.path))
+        refused("refused an unsigned /voice request (%s, path %s)", type(error).__name__,
+                printable(request.path))
         return forbidden("missing or invalid X-Twilio-Signature")
     if not isinstance(error, HTTPException):
         # The traceback names our code and the URL's state, never the caller's number.

@@ -19,40 +19,14 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 import ivr.sms
-from conftest import DEMO, REPO, TOKEN, Call, maine_copy
+from conftest import DEMO, REPO, TOKEN, Call
+from streams import CountingStream
 from ivr import create_app
 from ivr.runtime import unsafe_binding
 from ivr.security import MAX_BODY
 from ivr.settings import Settings, SettingsError
 from ivr.simulate import CallParams, signed_post
 from ivr.sms import TwilioSms
-
-
-class CountingStream(io.RawIOBase):
-    """A request body that counts how much of it the app reads."""
-
-    def __init__(self, size: int):
-        self.size, self.position, self.read_bytes = size, 0, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.position
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        self.position = {0: offset, 1: self.position + offset, 2: self.size + offset}[whence]
-        return self.position
-
-    def readinto(self, buffer) -> int:
-        n = max(0, min(len(buffer), self.size - self.position))
-        buffer[:n] = b"a" * n
-        self.position += n
-        self.read_bytes += n
-        return n
 
 
 def twilio_signature(url: str, params: MultiDict) -> str:
@@ -283,3 +257,11 @@ def test_a_hung_text_api_never_holds_the_caller_long_nor_gives_an_error(monkeypa
         waited = time.monotonic() - started
     assert "could not send the text message" in call.last.text()
     assert waited < 10, f"the caller waited {waited:.1f} s"
+
+
+def test_a_flood_of_forged_requests_does_not_flood_the_log(client, caplog):
+    with caplog.at_level(logging.WARNING):
+        for _ in range(100):
+            assert client.post("/voice", headers={"X-Twilio-Signature": "forged"}).status_code == 403
+    refusals = [r for r in caplog.records if "rejected a /voice request" in r.getMessage()]
+    assert len(refusals) == 1  # one line a minute at most; the next one says how many were quiet

@@ -255,3 +255,9 @@ def test_flow_is_immutable(demo_root):
         line.flow.nodes["x"] = line.flow.nodes["main"]
     with pytest.raises(AttributeError):
         line.flow.nodes["main"].kind = "goodbye"
+
+
+def test_ids_are_short_names_that_travel_in_urls_and_statistics(root):
+    edit(root, "  services:\n", "  more services:\n")
+    problems = [p for p in errors(root) if "cannot be a node's id" in p.message]
+    assert problems and problems[0].path == "nodes.more services"

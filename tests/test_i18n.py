@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from conftest import REPO, TOKEN, Call
+from conftest import REPO, TOKEN, Call, maine_copy
 from ivr import create_app
 from ivr.flow import check
 from ivr.i18n import VOICES_FILE, spoken_number
@@ -30,10 +30,21 @@ def reference_voices() -> dict[str, list[str]]:
     return json.loads(path.read_text(encoding="utf-8"))["voices_by_language"]
 
 
-def test_bundled_voice_list_matches_the_reference():
-    if not SHARED_VOICES.exists():
-        pytest.skip("../shared/reference is not beside this checkout")
-    assert json.loads(VOICES_FILE.read_text()) == json.loads(SHARED_VOICES.read_text())
+@pytest.mark.parametrize("root", CONTENT_ROOTS)
+def test_the_voices_a_line_uses_are_in_both_of_twilios_own_lists(root):
+    """The bundled list joins two outside sources (Twilio's voice tables and its helper library's
+    SayVoice/SayLanguage types): every voice a line uses must be in both. Where the team's
+    reference copy is beside the checkout (CI has it), the bundled list must also equal it."""
+    bundled = json.loads(VOICES_FILE.read_text(encoding="utf-8"))
+    line, _ = check(root)
+    for language in [*line.flow.languages.values(), *line.flow.pending_languages.values()]:
+        if language.audio:
+            continue
+        assert language.voice in bundled["say_voices"], language.voice
+        assert language.say_language in bundled["say_languages"], language.say_language
+        assert language.voice in bundled["voices_by_language"][language.say_language]
+    if SHARED_VOICES.exists():
+        assert bundled == json.loads(SHARED_VOICES.read_text(encoding="utf-8"))
 
 
 def extract(root: Path, tmp_path: Path) -> set[str]:
@@ -186,3 +197,46 @@ def test_a_changed_catalog_is_read_afresh_even_with_an_old_date(tmp_path, demo_r
     os.utime(po, (0, 0))  # as if copied with its date kept: older than the cache
     assert check(root)[0].speech[("es", "Main menu.")].text == "Menú de inicio."
     assert len(list(po.parent.glob(".messages.*.mo"))) == 1
+
+
+def test_a_catalog_for_a_language_the_line_does_not_list_gets_a_hint(tmp_path, demo_root):
+    root = tmp_path / "line"
+    shutil.copytree(demo_root, root)
+    shutil.copytree(root / "locales/es", root / "locales/fr")
+    _line, problems = check(root)
+    hint = next(p for p in problems if p.file == "locales/fr/LC_MESSAGES/messages.po")
+    assert hint.warning and "menus/line.yaml does not list" in hint.message
+
+
+def test_translations_add_never_overwrites_and_says_to_list_the_language(tmp_path, demo_root):
+    from click.testing import CliRunner
+    from ivr.cli import main
+    root = tmp_path / "line"
+    shutil.copytree(demo_root, root)
+    es = root / "locales/es/LC_MESSAGES/messages.po"
+    before = es.read_bytes()
+    refused = CliRunner().invoke(main, ["translations", "add", "es", "--root", str(root)])
+    assert refused.exit_code == 1 and "exists already" in refused.output and es.read_bytes() == before
+    started = CliRunner().invoke(main, ["translations", "add", "fr", "--root", str(root)])
+    assert started.exit_code == 0 and "line.languages" in started.output
+    assert (root / "locales/fr/LC_MESSAGES/messages.po").exists()
+
+
+def test_a_one_sentence_change_is_that_sentence_in_each_catalog(tmp_path):
+    """The round trip of the README: change one English sentence, update, and the catalogs differ
+    from before by that sentence only (no re-wrapping, no moved line numbers, no header churn)."""
+    from click.testing import CliRunner
+    from ivr.cli import main
+    root = maine_copy(tmp_path)
+    catalogs = sorted((root / "locales").glob("*/LC_MESSAGES/messages.po"))
+    assert CliRunner().invoke(main, ["translations", "update", "--root", str(root)]).exit_code == 0
+    before = {p: p.read_text(encoding="utf-8").splitlines() for p in catalogs}
+    flow = root / "menus/flow.yaml"
+    flow.write_text(flow.read_text().replace('say: "Safer use and infections."', 'say: "Safer use, and infections."'))
+    assert CliRunner().invoke(main, ["translations", "update", "--root", str(root)]).exit_code == 0
+    for path in catalogs:
+        after = path.read_text(encoding="utf-8").splitlines()
+        removed = [line for line in before[path] if line not in after]
+        added = [line for line in after if line not in before[path]]
+        assert removed == ['msgid "Safer use and infections."'], (path, removed)
+        assert added == ["#, fuzzy", 'msgid "Safer use, and infections."'], (path, added)

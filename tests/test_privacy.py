@@ -81,7 +81,7 @@ def every_branch(call: Call) -> None:
     call.choose_language("1")
     call.press("5")
     liaison = call.press("1")  # York's OPTIONS liaison, with a whisper
-    whisper = call.post(liaison.find("Dial/Number").get("url"))
+    call.post(liaison.find("Dial/Number").get("url"))
     call.press("1")  # the helper accepts
     call.last = liaison
     call.dial_ends("completed", bridged=True)
@@ -121,7 +121,7 @@ def test_the_servers_access_log_holds_no_caller_field(tmp_path):
                 break
             except OSError:
                 time.sleep(0.1)
-        for path in ("/voice", f"/voice/dir/find_naloxone/zip?lang=en", "/voice/dir/find_naloxone/after?lang=en&at=z04330"):
+        for path in ("/voice", "/voice/dir/find_naloxone/zip?lang=en", "/voice/dir/find_naloxone/after?lang=en&at=z04330"):
             url = f"{base}{path}{'&' if '?' in path else '?'}" + urlencode({**CALLER_FIELDS, "Digits": ZIP_TYPED})
             signature = RequestValidator(TOKEN).compute_signature(url, {})
             with urllib.request.urlopen(urllib.request.Request(url, headers={"X-Twilio-Signature": signature})) as r:

@@ -1,12 +1,11 @@
 """`ivr console`: the staff console's logins (add-user, remove-user, users)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from ..settings import Settings, SettingsError
+from ..commands import settings
 from . import users as users_file
 
 file_option = click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -16,10 +15,7 @@ file_option = click.option("--file", "path", type=click.Path(dir_okay=False, pat
 def _path(path: Path | None) -> Path:
     if path is not None:
         return path
-    try:
-        configured = Settings.load(os.environ).console_users
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+    configured = settings().console_users
     if configured is None:
         raise click.UsageError("name the users file with --file, or set IVR_CONSOLE_USERS")
     return configured

@@ -1,27 +1,17 @@
 """The going-live commands of `ivr`: fallback, check, twilio connect, nginx-config."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 from twilio.base.exceptions import TwilioException
 
-from ..cli import _load as load
-from ..cli import root_option
-from ..settings import Settings, SettingsError, parse_public_url
+from ..commands import load, root_option, settings
+from ..settings import SettingsError, parse_public_url
 from .check import NAMES, OK, LiveLine, check
 from .connect import VOICE_PATH, ConnectError, answers_as, apply, find_number, plan, twilio_client
 from .deploy import nginx_site, production_values
 from .fallback import fallback_twiml
-
-
-def settings() -> Settings:
-    """The line's settings from the environment; a bad one is a plain error here."""
-    try:
-        return Settings.load(os.environ)
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @click.command("fallback")

@@ -5,14 +5,13 @@ Registered on the `ivr` group. Settings come from the options, else from the lin
 """
 from __future__ import annotations
 
-import os
 import time
 from datetime import date, datetime
 from pathlib import Path
 
 import click
 
-from ..settings import Settings, SettingsError
+from ..commands import settings
 from . import DEFAULT_URL
 from .recorder import months_before
 from .report import PERIODS, build, render, write_csv
@@ -24,15 +23,8 @@ database_option = click.option(
          f"else {DEFAULT_URL}).")
 
 
-def _settings() -> Settings:
-    try:
-        return Settings.load(os.environ)
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
 def _store(url: str | None) -> Store:
-    url = url or _settings().database_url or DEFAULT_URL
+    url = url or settings().database_url or DEFAULT_URL
     try:
         store = Store.from_url(url)
         store.migrate()
@@ -63,7 +55,7 @@ def report(ctx: click.Context, url: str | None, start: datetime | None, end: dat
     """Calls, languages, menus, transfers, searches and texts, small numbers hidden."""
     if ctx.invoked_subcommand:
         return
-    threshold = threshold or _settings().stats_threshold
+    threshold = threshold or settings().stats_threshold
     today = date.today()
     first, last = _day(start, today.replace(day=1)), _day(end, today)
     if first > last:
@@ -83,7 +75,7 @@ def report(ctx: click.Context, url: str | None, start: datetime | None, end: dat
               help="Keep this many whole months before the current one (default: IVR_STATS_RETENTION_MONTHS, else 24).")
 def prune(url: str | None, retention_months: int | None) -> None:
     """Delete counts older than the retention (the writer also does it every 5 minutes)."""
-    retention_months = retention_months or _settings().stats_retention_months
+    retention_months = retention_months or settings().stats_retention_months
     cutoff = months_before(datetime.now(), retention_months)
     old, calls = _store(url).prune(cutoff, time.time())
     click.echo(f"deleted {old} hourly counts from before {cutoff:%Y-%m-%d} and the last menus of "
