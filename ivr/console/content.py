@@ -56,6 +56,11 @@ class Health:
         return self.disk_version != self.holder.current.version
 
 
+def files_changed(holder: LineHolder) -> bool:
+    """Whether the content files differ from the version the line serves."""
+    return content_version(holder.root) != holder.current.version
+
+
 def health(holder: LineHolder) -> Health:
     root = holder.root
     return Health(holder, content_version(root), validate(root, False), validate(root, True))

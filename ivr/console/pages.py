@@ -61,7 +61,7 @@ def flow():
         picture = diagram.render(laid, lambda nid: url_for("console.node", node_id=nid), "The call flow")
         boxes = list(laid.boxes.values())
     return render_template("console/flow.html", title="Call flow", picture=picture, boxes=boxes, flow=drawn,
-                           checked=checked, changed=content.content_version(root) != holder().current.version)
+                           checked=checked, changed=content.files_changed(holder()))
 
 
 @bp.route("/flow/<node_id>")
