@@ -19,15 +19,17 @@ test: install debian-tools
 	$(BIN)/python -m pytest
 
 # What the tests run for real, from Debian's packages: the production recipe's nginx (deploy/)
-# with a throw-away certificate from openssl, and a PostgreSQL server for the statistics tests
-# (tests/postgres.py). Installed here when missing, as root (CI); otherwise the tests that need
-# them fail, saying what to install.
+# with a throw-away certificate from openssl, a PostgreSQL server for the statistics tests
+# (tests/postgres.py), and Chromium for the console's browser tests (tests/console_browser.py;
+# Playwright drives it, and never downloads a browser of its own). Installed here when missing,
+# as root (CI); otherwise the tests that need them fail, saying what to install.
 debian-tools:
 	@missing=; for tool in nginx openssl; do \
 	  command -v $$tool >/dev/null || [ -x /usr/sbin/$$tool ] || missing="$$missing $$tool"; \
 	done; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing from Debian for the tests:$$missing"; \

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import security, voice
+from . import console, security, voice
 from .served import LineHolder
 from .settings import Settings
 from .sms import NoSms, TwilioSms
@@ -66,4 +66,5 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     app.url_map.merge_slashes = False
     security.init_app(app)
     voice.init_app(app)
+    console.init_app(app)  # the staff console at /console, only when IVR_CONSOLE_USERS is set
     return app

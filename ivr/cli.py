@@ -17,6 +17,7 @@ from .flow import check
 from .problems import FlowError
 from .kinds import KINDS
 from .commands import load, root_option, settings
+from .console.cli import console
 from .golive.cli import register
 from .settings import SettingsError
 from .stats.cli import report
@@ -264,6 +265,7 @@ def simulate(root: Path | None, keys: str | None, dials: list[str] | None, momen
 
 
 main.add_command(report)
+main.add_command(console)
 register(main)
 
 __all__ = ["main"]

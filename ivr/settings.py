@@ -126,6 +126,8 @@ class Settings:
                                "helpers see and the sender of texts")
     public_url: str = setting(parse_public_url, "", "the line's public https base URL, as Twilio calls it "
                               "(ivr check, ivr twilio connect)")
+    console_users: Path | None = setting(parse_path, None, "the staff console's logins, written by `ivr console "
+                                         "add-user` (unset: no console at /console)")
 
     @staticmethod
     def variable(name: str) -> str:

@@ -1,0 +1,190 @@
+"""Rehearsal calls: the console's phone walks the line's own webhooks in this process, signed here as
+Twilio signs them (ivr.simulate's `signed_post`), and reads the navigator's Steps from the
+`step_answered` signal. The browser never signs anything: it posts keys to the console, which holds
+the call's next webhook in a token only this server can make.
+
+A rehearsal is marked in the WSGI environ of its requests (keys no HTTP request can set), so that
+it is counted in no statistics and its text messages are kept to be shown, never sent. The caller
+is the simulator's fictional one (555-01xx): no caller data is ever involved.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import astuple, dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, has_request_context, request
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from ..simulate import SIMULATED_CALLER, CallParams, signed_post
+from ..steps import SILENCE_IGNORED, Dial, Goto, Prompt, Step
+from ..urls import audio_url, url
+from ..voice import step_answered
+
+#: Where a rehearsal's request collects the Steps it answered, and the texts it would have sent.
+STEPS_KEY = "ivr.console.steps"
+TEXTS_KEY = "ivr.console.texts"
+#: Gotos followed in one go (an apology, a message, the next menu), far more than a call has.
+MAX_FOLLOW = 20
+
+
+def rehearsing() -> bool:
+    """Whether this request is one of the console's rehearsal calls."""
+    return has_request_context() and STEPS_KEY in request.environ
+
+
+def _collect(_app: Flask, step: Step, **_: Any) -> None:
+    if rehearsing():
+        request.environ[STEPS_KEY].append(step)
+
+
+class RehearsalStatistics:
+    """The line's statistics, except that a rehearsal call is never counted."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+
+    def record(self, event: Any) -> None:
+        if not rehearsing():
+            self.inner.record(event)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+class RehearsalSms:
+    """The line's text sender, except that a rehearsal's texts are kept for the console to show.
+
+    `send` is looked up on the request's thread (the send itself runs on a pool thread), so the
+    request decides; and no text ever goes to the simulator's fictional caller, whatever asks."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+
+    @property
+    def send(self):
+        if rehearsing():
+            shown = request.environ[TEXTS_KEY]  # taken here: the send runs outside the request
+            return lambda to, from_, body: shown.append(body)
+        return self._send
+
+    def _send(self, to: str, from_: str, body: str) -> None:
+        if to == SIMULATED_CALLER:
+            raise RuntimeError("not sent: the simulator's fictional caller")
+        self.inner.send(to, from_, body)
+
+
+def install(app: Flask) -> None:
+    """Mark rehearsals apart in this app: listen for their Steps, keep their counts and texts out."""
+    from ..sms import NoSms  # a line without texts offers none, rehearsals included
+
+    step_answered.connect(_collect, app, weak=False)
+    app.extensions["ivr.stats"] = RehearsalStatistics(app.extensions["ivr.stats"])
+    if not isinstance(app.extensions["ivr.sms"], NoSms):
+        app.extensions["ivr.sms"] = RehearsalSms(app.extensions["ivr.sms"])
+
+
+class LineFault(Exception):
+    """The line did not answer a rehearsal as Twilio needs; the message says how."""
+
+
+@dataclass(frozen=True)
+class Next:
+    """What the call waits for, as the browser holds it (signed: it cannot be forged or changed)."""
+
+    path: str  # the webhook to post the answer to
+    waiting: str  # "keys" or "dial"
+    call_sid: str
+    at: str  # the rehearsal's clock, ISO, or "" for now
+
+
+class Rehearsal:
+    """Rehearsal calls on one app. `token` signs the webhooks as Twilio would."""
+
+    def __init__(self, app: Flask, token: str, secret: str):
+        self.app, self.token = app, token
+        self.tokens = URLSafeSerializer(secret, salt="ivr.console.phone")
+
+    def start(self, at: datetime | None) -> dict:
+        """A call comes in, with a call id of its own (texts are limited per call)."""
+        call_sid = "CA" + secrets.token_hex(16)
+        return self.walk(Next("/voice", "keys", call_sid, at.isoformat() if at else ""), {})
+
+    def answer(self, token: str, digits: str | None = None, dial: str | None = None) -> dict:
+        """The caller's keys, or how a transfer ended, posted where the call waits for them."""
+        try:
+            found = Next(*self.tokens.loads(token))
+        except (BadSignature, TypeError):
+            raise ValueError("this call is not one the console started") from None
+        if found.waiting == "dial":
+            if dial is None:
+                raise ValueError("the line is dialling: choose how the transfer ends")
+            return self.walk(found, {"DialCallStatus": dial, "DialBridged": str(dial == "completed").lower()})
+        if digits is None:
+            raise ValueError("the line is waiting for keys")
+        return self.walk(found, {"Digits": digits})
+
+    def post(self, path: str, fields: dict[str, str], call_sid: str, at: str) -> tuple[Step, list[str]]:
+        """One webhook, as Twilio calls it: the Step it answered, and the texts it would have sent."""
+        steps: list[Step] = []
+        texts: list[str] = []
+        client = self.app.test_client()
+        client.environ_base.update({STEPS_KEY: steps, TEXTS_KEY: texts})
+        fields = {**CallParams(call_sid=call_sid).fields(), **fields}
+        response = signed_post(client, self.token, path, fields, datetime.fromisoformat(at) if at else None)
+        if response.status_code != 200:
+            reason = response.get_data(as_text=True).strip()[:200]
+            raise LineFault(f"the line answered {path} with HTTP {response.status_code}: {reason}")
+        if not steps:
+            raise LineFault(f"the line answered {path} without a step of the line")
+        return steps[-1], texts
+
+    def walk(self, waiting: Next, fields: dict[str, str]) -> dict:
+        """Post, then follow the line (messages play to the end, redirects are followed) until it
+        waits for keys or a transfer's outcome, or the call ends. Returns what to show."""
+        events: list[dict] = []
+        path = waiting.path
+        for _ in range(MAX_FOLLOW):
+            step, texts = self.post(path, fields, waiting.call_sid, waiting.at)
+            events += [{"type": "text", "body": body} for body in texts]
+            events += [prompt_event(p) for p in step.say]
+            listen = step.listen
+            if listen is not None:
+                events += [prompt_event(p) for p in listen.prompts]
+                if listen.silence != SILENCE_IGNORED:
+                    return {"events": events, "waiting": self.keys(step, waiting)}
+            then = step.then
+            if isinstance(then, Goto):  # after a message, or an apology: the line goes on by itself
+                path, fields = url(then.state), {}
+                continue
+            if isinstance(then, Dial):
+                return {"events": events, "waiting": self.dial(then, waiting)}
+            events.append({"type": "end"})
+            return {"events": events, "waiting": None}
+        raise LineFault(f"the line went on for {MAX_FOLLOW} steps without waiting for the caller")
+
+    def token_for(self, waiting: Next) -> str:
+        return self.tokens.dumps(list(astuple(waiting)))
+
+    def keys(self, step: Step, waiting: Next) -> dict:
+        listen = step.listen
+        token = self.token_for(replace(waiting, path=url(listen.state), waiting="keys"))
+        choices = [{"key": c.key, "leads_to": c.leads_to, "everywhere": c.everywhere} for c in listen.choices]
+        return {"for": "keys", "digits": listen.digits, "choices": choices, "next": token}
+
+    def dial(self, dial: Dial, waiting: Next) -> dict:
+        flow = self.app.extensions["ivr"].current.line.flow
+        dest = flow.destinations.get(dial.destination)
+        token = self.token_for(replace(waiting, path=url(dial.done), waiting="dial"))
+        return {"for": "dial", "destination": dial.destination, "name": dest.name.source if dest else dial.destination,
+                "number": dial.number, "next": token}
+
+
+def prompt_event(prompt: Prompt) -> dict:
+    """One prompt as the browser shows and speaks it: in its language, with its speech tag."""
+    event = {"type": "say", "text": prompt.text, "lang": prompt.lang, "tts": prompt.tts_language}
+    if prompt.audio:
+        event["audio"] = audio_url(prompt.lang, prompt.audio) if "." in prompt.audio else None
+        event["recording"] = prompt.audio
+    return event
