@@ -198,11 +198,12 @@ def directory_import(root: Path | None, source: Path, dry_run: bool, strict: boo
         sys.exit(1)
 
 
-class _ShownSms:
-    """In the simulator a text message is shown, not sent."""
+class _RehearsedSms:
+    """The simulator's line can text, as a line with Twilio's account set can: its calls are
+    rehearsals, so each text is shown from the Rehearsal and this is never asked to send."""
 
     def send(self, to: str, from_: str, body: str) -> None:
-        click.echo("[text message the caller would get]\n    " + body.replace("\n", "\n    "))
+        raise RuntimeError("a rehearsed call's text is never sent")
 
 
 def _ask_key(prompt: str) -> str | None:
@@ -251,7 +252,7 @@ def simulate(root: Path | None, keys: str | None, dials: list[str] | None, momen
     """Make a call in the terminal, through the line's own app with signed requests (no server needed)."""
     token = secrets.token_hex(16)  # signatures are checked for real, with a token of this run's own
     app = create_app({"CONTENT_ROOT": str(root or default_content_root()), "TWILIO_AUTH_TOKEN": token,
-                      "INSECURE_DEV_MODE": False, "SMS_SENDER": _ShownSms()}, environ={})
+                      "INSECURE_DEV_MODE": False, "SMS_SENDER": _RehearsedSms()}, environ={})
     unattended = keys is not None
     ask_key = scripted([k.strip() for k in keys.split(",")]) if unattended else _ask_key
     if dials is not None:

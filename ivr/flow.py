@@ -25,18 +25,23 @@ def menu_files(root: Path) -> list[Path]:
     return sorted((root / "menus").glob("*.yaml"))
 
 
-def check(root: Path, production: bool = False) -> tuple[Line | None, list[Problem]]:
-    """Load and check the line in `root`; return it (None if broken) and every problem found."""
-    root = Path(root)
+def read_menus(root: Path) -> Builder:
+    """Phase one's input: every menu file read (the YAML problems kept in the builder)."""
     builder = Builder(KINDS)
-    files = menu_files(root)
-    if not files:
-        return None, [Problem(str(root / "menus"), 1, "", "no menu files (*.yaml) found")]
-    for path in files:
+    for path in menu_files(root):
         src, problems = load(path, display=str(path.relative_to(root)))
         builder.problems.extend(problems)
         if src.data is not None:
             builder.add_file(src)
+    return builder
+
+
+def check(root: Path, production: bool = False) -> tuple[Line | None, list[Problem]]:
+    """Load and check the line in `root`; return it (None if broken) and every problem found."""
+    root = Path(root)
+    if not menu_files(root):
+        return None, [Problem(str(root / "menus"), 1, "", "no menu files (*.yaml) found")]
+    builder = read_menus(root)
     flow = build_flow(builder, root)
     if flow is None:
         return None, builder.problems

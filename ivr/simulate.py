@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from .steps import SILENCE_IGNORED, Dial, Goto, Hangup, Prompt, Step
 from .urls import audio_url, url
-from .voice import REHEARSAL_KEY, step_answered
+from .voice import REHEARSAL_KEY, Rehearsal
 
 BASE = "http://localhost"
 DIAL_OUTCOMES = ("completed", "busy", "no-answer", "failed", "canceled")
@@ -37,13 +37,13 @@ class CallParams:
                 "CallStatus": "in-progress"}
 
 
-def signed_post(client, token: str, path: str, fields: dict[str, str], at: datetime | None = None):
-    """POST as Twilio does: form fields, signed over the full URL and the fields. `at` rehearses the
-    call at that time (the line's wall-clock time)."""
+def signed_post(client, token: str, path: str, fields: dict[str, str], rehearsal: Rehearsal | None = None):
+    """POST as Twilio does: form fields, signed over the full URL and the fields. With a
+    `rehearsal`, the line answers it as a rehearsed call (ivr.voice.Rehearsal)."""
     full = urljoin(BASE + "/", path)
     signature = RequestValidator(token).compute_signature(full, fields)
     return client.post(full, data=fields, headers={"X-Twilio-Signature": signature},
-                       environ_base={REHEARSAL_KEY: at} if at else {})
+                       environ_base={REHEARSAL_KEY: rehearsal} if rehearsal else {})
 
 
 @dataclass
@@ -61,32 +61,32 @@ class Simulator:
     def run(self) -> Iterator[str]:
         """Yield what the caller hears and does, line by line, until the call ends."""
         client = self.app.test_client()
-        answered: list[Step] = []
         path, extra = "/voice", {}
-        with step_answered.connected_to(lambda _app, step, **_: answered.append(step), self.app):
-            for _ in range(self.max_steps):
-                answered.clear()
-                response = signed_post(client, self.token, path, {**self.params.fields(), **extra}, self.at)
-                if response.status_code != 200:
-                    yield f"!! {path} answered HTTP {response.status_code}: the caller hears an application error"
-                    return
-                try:
-                    ET.fromstring(response.data)
-                except ET.ParseError as exc:
-                    yield f"!! {path} answered unreadable TwiML ({exc})"
-                    return
-                if not answered:
-                    yield f"!! {path} answered without a step of the line"
-                    return
-                try:
-                    next_step = yield from self.follow(client, answered[-1])
-                except OutOfScript as exc:
-                    yield f"!! {exc}"
-                    return
-                if next_step is None:
-                    yield "-- call ended --"
-                    return
-                path, extra = next_step
+        for _ in range(self.max_steps):
+            rehearsal = Rehearsal(self.at)  # counted nowhere, its texts shown here and never sent
+            response = signed_post(client, self.token, path, {**self.params.fields(), **extra}, rehearsal)
+            if response.status_code != 200:
+                yield f"!! {path} answered HTTP {response.status_code}: the caller hears an application error"
+                return
+            try:
+                ET.fromstring(response.data)
+            except ET.ParseError as exc:
+                yield f"!! {path} answered unreadable TwiML ({exc})"
+                return
+            if not rehearsal.steps:
+                yield f"!! {path} answered without a step of the line"
+                return
+            for body in rehearsal.texts:
+                yield "[text message the caller would get]\n    " + body.replace("\n", "\n    ")
+            try:
+                next_step = yield from self.follow(client, rehearsal.steps[-1])
+            except OutOfScript as exc:
+                yield f"!! {exc}"
+                return
+            if next_step is None:
+                yield "-- call ended --"
+                return
+            path, extra = next_step
         yield f"!! stopped after {self.max_steps} steps"
 
     def follow(self, client, step: Step):

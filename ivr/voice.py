@@ -1,15 +1,17 @@
 """The Twilio webhooks: read the call's state from the URL, ask the navigator, render TwiML.
 
 Thin on purpose: every decision is the navigator's (`ivr.navigator`), every URL the URL scheme's
-(`ivr.urls`), every answer the renderer's (`ivr.twiml`). Each answered step is announced on the
-`step_answered` signal, for whoever counts or shows calls (the simulator, statistics).
+(`ivr.urls`), every answer the renderer's (`ivr.twiml`). A call rehearsed inside this process
+(`ivr simulate`, the staff console's phone) is marked as a `Rehearsal`: it gets the same answers,
+and is counted nowhere and texts no one.
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import Blueprint, Flask, Response, abort, current_app, request, send_from_directory
-from flask.signals import Namespace
 from werkzeug.exceptions import HTTPException
 
 from . import twiml
@@ -26,9 +28,19 @@ from .urls import DIALED, WHISPER_ANSWER, CallState
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__)
 METHODS = ["GET", "POST"]  # Twilio may be set to either; every step accepts both
-step_answered = Namespace().signal("ivr.step-answered")
-#: The WSGI environ key an in-process caller sets to rehearse a call at another time.
-REHEARSAL_KEY = "ivr.rehearsal_time"
+#: The WSGI environ key that marks a rehearsed call: no HTTP request can set one.
+REHEARSAL_KEY = "ivr.rehearsal"
+
+
+@dataclass
+class Rehearsal:
+    """A call rehearsed inside this process (`ivr simulate`, the staff console's phone), put in the
+    WSGI environ of its requests: answered at the line's clock it names (None: now), counted in no
+    statistics, and its Steps and texts kept here to be shown; a rehearsal's text is never sent."""
+
+    at: datetime | None = None
+    steps: list[Step] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
 
 
 def twiml_response(xml: str) -> Response:
@@ -61,19 +73,20 @@ def answer(path: str):
     line = line_number()
     given = Given(param("Digits"), param("DialCallStatus"), param("DialBridged").lower() == "true", line,
                   Deferred(lambda: can_text(line)))  # worked out only if a list is read out
-    # A rehearsal in this process (the staff console's phone) may set the clock: a WSGI environ key,
-    # which no HTTP request can set.
-    with rehearsing_at(request.environ.get(REHEARSAL_KEY)):
+    rehearsal: Rehearsal | None = request.environ.get(REHEARSAL_KEY)
+    with rehearsing_at(rehearsal.at if rehearsal else None):
         step = served.navigator.navigate(state, given)
     if isinstance(step.then, SendText):
-        step = send_text(step.then, given.line_number)
+        step = send_text(step.then, given.line_number, rehearsal)
     if state.step == DIALED:
         log.info("transfer from %s to %s ended: %s (bridged: %s)", state.node, state.to, given.dial_status,
                  given.bridged)
     elif state.step == WHISPER_ANSWER:
         log.info("helper at %s %s the call", state.to, "declined" if step.then else "accepted")
-    count(step)
-    step_answered.send(current_app._get_current_object(), state=state, step=step)
+    if rehearsal is None:
+        count(step)
+    else:
+        rehearsal.steps.append(step)
     return twiml_response(twiml.render(step, public_base()))
 
 
@@ -108,10 +121,11 @@ def can_text(line: str) -> bool:
     return bool(textable(param("From"), region_of(line))) and limits.room_for_more(param("CallSid"))
 
 
-def send_text(text: SendText, line: str) -> Step:
+def send_text(text: SendText, line: str, rehearsal: Rehearsal | None = None) -> Step:
     """The caller asked for the list by text: send it to them, once per list and a few times per
     call at most, and say how it went. Their number is used for this one send only, kept nowhere,
-    and only if it is a number of the line's country that can receive texts."""
+    and only if it is a number of the line's country that can receive texts. A rehearsal's text
+    passes the same checks and is kept in the rehearsal instead of sent."""
     limits: TextLimits = current_app.extensions["ivr.texts"]
     call = param("CallSid")
     to = textable(param("From"), region_of(line) if line else None)
@@ -119,7 +133,9 @@ def send_text(text: SendText, line: str) -> Step:
         return text.sent
     if not to or not limits.attempt(call):
         return text.failed.counting(TextMessage("failed"))
-    if not send_quietly(current_app.extensions["ivr.sms"], to, line, text.body):
+    if rehearsal is not None:
+        rehearsal.texts.append(text.body)
+    elif not send_quietly(current_app.extensions["ivr.sms"], to, line, text.body):
         return text.failed.counting(TextMessage("failed"))
     limits.sent(call, text.key)
     return text.sent.counting(TextMessage("sent"))

@@ -83,6 +83,17 @@ def test_simulate_takes_a_zip_code_typed_at_the_prompt(demo_root):
     assert "Here are the nearest places we know of." in result.output
 
 
+
+def test_simulate_shows_a_text_it_never_sends():
+    """A simulated call is a rehearsal: the list the caller asks for by text is shown in the
+    terminal, and the line's text sender is never asked (it raises if it is)."""
+    result = run("simulate", "--root", str(REPO), "--keys", "-,1,8,1,04330,1")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    shown = lines.index("[text message the caller would get]")
+    assert lines[shown + 1].startswith("    The places you asked about")
+    assert "[en-US Polly.Joanna-Neural] We sent the list by text message." in lines[shown:]
+
 def test_simulate_rehearses_a_holiday_at_3_am(demo_root):
     result = run("simulate", "--root", str(demo_root), "--keys", "-,1,0", "--dial", "busy",
                  "--at", "2026-12-25 03:00")

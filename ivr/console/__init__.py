@@ -13,7 +13,6 @@ from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect
 
 from . import users
-from .rehearsal import install as install_rehearsal
 
 log = logging.getLogger(__name__)
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
@@ -50,7 +49,6 @@ def init_app(app: Flask) -> bool:
     )
     csrf.init_app(app)
     app.register_blueprint(bp)
-    install_rehearsal(app)
     return True
 
 

@@ -9,14 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import i18n
-from ..build import Builder, build_flow
-from ..flow import check, menu_files
-from ..kinds import KINDS
+from ..build import build_flow
+from ..flow import check, read_menus
 from ..line import Line
 from ..model import Flow, Language
 from ..problems import Problem
 from ..served import LineHolder, content_version
-from ..source import load
 from ..transcript import audio_script
 
 
@@ -69,12 +67,7 @@ def health(holder: LineHolder) -> Health:
 def flow_on_disk(root: Path) -> Flow | None:
     """The flow as the menu files say it, before any check (phase one of `ivr.flow.check`), so a
     broken flow can still be drawn with its problems; None when it cannot be built at all."""
-    builder = Builder(KINDS)
-    for path in menu_files(root):
-        src, _problems = load(path, display=str(path.relative_to(root)))
-        if src.data is not None:
-            builder.add_file(src)
-    return build_flow(builder, root)
+    return build_flow(read_menus(root), root)
 
 
 _REVIEW = re.compile(r"^#\s*REVIEW STATUS:\s*(.*)$")

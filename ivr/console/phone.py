@@ -13,7 +13,7 @@ from flask import current_app, jsonify, render_template, request
 
 from ..hours import now_in
 from . import bp
-from .rehearsal import LineFault, Rehearsal
+from .rehearsal import LineFault, PhoneCalls
 
 KEYS = re.compile(r"^[0-9*#]{0,10}$")
 #: How each transfer outcome is offered to staff, in Twilio's words for the webhook.
@@ -66,17 +66,17 @@ def phone_step():
         return jsonify(error="send the call's step as JSON"), 400
     settings = current_app.extensions["ivr.settings"]
     # In the development mode the line checks no signature; sign anyway, as Twilio would.
-    rehearsal = Rehearsal(current_app._get_current_object(), settings.auth_token or "development",
+    calls = PhoneCalls(current_app._get_current_object(), settings.auth_token or "development",
                           current_app.secret_key)
     try:
         if data.get("start"):
-            return jsonify(rehearsal.start(parse_clock(str(data.get("at") or ""))))
+            return jsonify(calls.start(parse_clock(str(data.get("at") or ""))))
         digits, dial = data.get("digits"), data.get("dial")
         if digits is not None and not (isinstance(digits, str) and KEYS.match(digits)):
             raise ValueError("keys are 0 to 9, * and #")
         if dial is not None and dial not in OUTCOMES:
             raise ValueError(f"a transfer ends {', '.join(OUTCOMES)}")
-        return jsonify(rehearsal.answer(str(data.get("next", "")), digits, dial))
+        return jsonify(calls.answer(str(data.get("next", "")), digits, dial))
     except ValueError as exc:
         return jsonify(error=str(exc)), 400
     except LineFault as exc:

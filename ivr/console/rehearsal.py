@@ -1,88 +1,27 @@
 """Rehearsal calls: the console's phone walks the line's own webhooks in this process, signed here as
-Twilio signs them (ivr.simulate's `signed_post`), and reads the navigator's Steps from the
-`step_answered` signal. The browser never signs anything: it posts keys to the console, which holds
+Twilio signs them (ivr.simulate's `signed_post`). The browser never signs anything: it posts keys to the console, which holds
 the call's next webhook in a token only this server can make.
 
-A rehearsal is marked in the WSGI environ of its requests (keys no HTTP request can set), so that
-it is counted in no statistics and its text messages are kept to be shown, never sent. The caller
-is the simulator's fictional one (555-01xx): no caller data is ever involved.
+Each request is marked as an `ivr.voice.Rehearsal`, which keeps the navigator's Steps and the texts
+to show them (a rehearsal's text is never sent), and keeps the call out of the statistics. The caller is the simulator's fictional one (555-01xx): no
+caller data is ever involved.
 """
 from __future__ import annotations
 
 import secrets
 from dataclasses import astuple, dataclass, replace
 from datetime import datetime
-from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from ..simulate import SIMULATED_CALLER, CallParams, signed_post
+from ..simulate import CallParams, signed_post
 from ..steps import SILENCE_IGNORED, Dial, Goto, Prompt, Step
 from ..urls import audio_url, url
-from ..voice import step_answered
+from ..voice import Rehearsal
 
-#: Where a rehearsal's request collects the Steps it answered, and the texts it would have sent.
-STEPS_KEY = "ivr.console.steps"
-TEXTS_KEY = "ivr.console.texts"
 #: Gotos followed in one go (an apology, a message, the next menu), far more than a call has.
 MAX_FOLLOW = 20
-
-
-def rehearsing() -> bool:
-    """Whether this request is one of the console's rehearsal calls."""
-    return has_request_context() and STEPS_KEY in request.environ
-
-
-def _collect(_app: Flask, step: Step, **_: Any) -> None:
-    if rehearsing():
-        request.environ[STEPS_KEY].append(step)
-
-
-class RehearsalStatistics:
-    """The line's statistics, except that a rehearsal call is never counted."""
-
-    def __init__(self, inner: Any):
-        self.inner = inner
-
-    def record(self, event: Any) -> None:
-        if not rehearsing():
-            self.inner.record(event)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-
-class RehearsalSms:
-    """The line's text sender, except that a rehearsal's texts are kept for the console to show.
-
-    `send` is looked up on the request's thread (the send itself runs on a pool thread), so the
-    request decides; and no text ever goes to the simulator's fictional caller, whatever asks."""
-
-    def __init__(self, inner: Any):
-        self.inner = inner
-
-    @property
-    def send(self):
-        if rehearsing():
-            shown = request.environ[TEXTS_KEY]  # taken here: the send runs outside the request
-            return lambda to, from_, body: shown.append(body)
-        return self._send
-
-    def _send(self, to: str, from_: str, body: str) -> None:
-        if to == SIMULATED_CALLER:
-            raise RuntimeError("not sent: the simulator's fictional caller")
-        self.inner.send(to, from_, body)
-
-
-def install(app: Flask) -> None:
-    """Mark rehearsals apart in this app: listen for their Steps, keep their counts and texts out."""
-    from ..sms import NoSms  # a line without texts offers none, rehearsals included
-
-    step_answered.connect(_collect, app, weak=False)
-    app.extensions["ivr.stats"] = RehearsalStatistics(app.extensions["ivr.stats"])
-    if not isinstance(app.extensions["ivr.sms"], NoSms):
-        app.extensions["ivr.sms"] = RehearsalSms(app.extensions["ivr.sms"])
 
 
 class LineFault(Exception):
@@ -99,8 +38,8 @@ class Next:
     at: str  # the rehearsal's clock, ISO, or "" for now
 
 
-class Rehearsal:
-    """Rehearsal calls on one app. `token` signs the webhooks as Twilio would."""
+class PhoneCalls:
+    """The console phone's calls on one app. `token` signs the webhooks as Twilio would."""
 
     def __init__(self, app: Flask, token: str, secret: str):
         self.app, self.token = app, token
@@ -127,18 +66,15 @@ class Rehearsal:
 
     def post(self, path: str, fields: dict[str, str], call_sid: str, at: str) -> tuple[Step, list[str]]:
         """One webhook, as Twilio calls it: the Step it answered, and the texts it would have sent."""
-        steps: list[Step] = []
-        texts: list[str] = []
-        client = self.app.test_client()
-        client.environ_base.update({STEPS_KEY: steps, TEXTS_KEY: texts})
+        rehearsal = Rehearsal(datetime.fromisoformat(at) if at else None)
         fields = {**CallParams(call_sid=call_sid).fields(), **fields}
-        response = signed_post(client, self.token, path, fields, datetime.fromisoformat(at) if at else None)
+        response = signed_post(self.app.test_client(), self.token, path, fields, rehearsal)
         if response.status_code != 200:
             reason = response.get_data(as_text=True).strip()[:200]
             raise LineFault(f"the line answered {path} with HTTP {response.status_code}: {reason}")
-        if not steps:
+        if not rehearsal.steps:
             raise LineFault(f"the line answered {path} without a step of the line")
-        return steps[-1], texts
+        return rehearsal.steps[-1], rehearsal.texts
 
     def walk(self, waiting: Next, fields: dict[str, str]) -> dict:
         """Post, then follow the line (messages play to the end, redirects are followed) until it
