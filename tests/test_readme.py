@@ -1,6 +1,8 @@
 """The README describes the line as it is: every setting, every module."""
 from __future__ import annotations
 
+import re
+
 from conftest import REPO
 from ivr.settings import Settings
 
@@ -23,3 +25,17 @@ def test_every_module_is_in_the_readmes_layout():
         shown = (any(f"{package}/" in listed for package in packages) if packages
                  else str(relative) in listed or relative.name in listed)
         assert shown, f"README.md's layout does not list {relative}"
+
+
+def test_each_console_page_is_pictured_by_the_browser_tests():
+    """Every screenshot the README shows exists, and is one the browser tests take (so
+    `IVR_SCREENSHOTS=docs/screenshots make test` refreshes them all)."""
+    shown = re.findall(r"\]\((docs/screenshots/[\w-]+\.png)\)", README)
+    taken = (REPO / "tests/test_console_browser.py").read_text(encoding="utf-8")
+    assert len(shown) >= 9
+    for path in shown:
+        assert (REPO / path).is_file(), f"README.md shows {path}, which is missing"
+        assert f'"{path.rsplit("/", 1)[1]}"' in taken or f'"{path.rsplit("/", 1)[1].removesuffix(".png")}"' in taken, \
+            f"no browser test takes {path}"
+    for page in ("login", "health", "phone", "flow", "node", "languages", "statistics"):
+        assert f"docs/screenshots/{page}.png" in shown, f"README.md has no picture of the {page} page"

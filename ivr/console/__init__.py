@@ -3,7 +3,7 @@
 Its own blueprint, on only when IVR_CONSOLE_USERS names a users file (`ivr console add-user`), and
 every page behind a login. It reads the served line and the files on disk, and rehearses calls
 through the line's own webhooks (ivr.console.rehearsal); the webhooks and their signature check
-are the voice blueprint's, untouched. docs/console.md says what each page does.
+are the voice blueprint's, untouched. The README's "The staff console" says what each page does.
 """
 from __future__ import annotations
 
