@@ -131,6 +131,22 @@ def test_failed_logins_are_limited_by_name_and_by_address(app):
     assert log_in(elsewhere).status_code == 429  # and so did the name
 
 
+
+def test_failed_logins_under_endless_names_use_bounded_memory():
+    """A flood of failed logins under made-up names holds at most max_keys entries (the oldest
+    dropped first), and the address that floods stays locked out."""
+    from ivr.console.auth import LoginThrottle
+    now = [0.0]
+    throttle = LoginThrottle(limit=5, window=900, clock=lambda: now[0], max_keys=100)
+    for _ in range(5):
+        throttle.failed("alice", "192.0.2.1")
+    for n in range(1_000):
+        now[0] += 0.01
+        throttle.failed(f"guess{n}", "198.51.100.9")
+    assert len(throttle._failures) <= 100
+    assert throttle.wait("alice", "203.0.113.5") == 0  # the oldest were dropped to stay bounded
+    assert throttle.wait("guess999", "203.0.113.5") == 0 and throttle.wait("x", "198.51.100.9") > 0
+
 def test_a_removed_user_or_a_new_password_ends_the_sessions(app, users_file):
     client = app.test_client()
     log_in(client)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 
 from flask import (Response, current_app, flash, g, jsonify, redirect, render_template, request, session,
                    url_for)
@@ -26,18 +26,31 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
 class LoginThrottle:
     """Failed logins, counted per name and per address in this process: after `limit` failures
     within `window` seconds, that name (or address) must wait until the oldest is `window` old.
-    (Each worker counts its own: with two workers an attacker gets twice the tries, still few.)"""
+    (Each worker counts its own: with two workers an attacker gets twice the tries, still few.)
+    Keyed by what a request sends, so bounded: at most `max_keys` names and addresses are held,
+    the expired ones dropped first, then the oldest."""
 
-    def __init__(self, limit: int = 5, window: float = 900.0, clock=time.monotonic):
-        self.limit, self.window, self.clock = limit, window, clock
-        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+    def __init__(self, limit: int = 5, window: float = 900.0, clock=time.monotonic, max_keys: int = 10_000):
+        self.limit, self.window, self.clock, self.max_keys = limit, window, clock, max_keys
+        self._failures: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
 
     def _recent(self, key: tuple[str, str]) -> deque[float]:
-        failures = self._failures[key]
+        failures = self._failures.get(key, deque())
         while failures and failures[0] <= self.clock() - self.window:
             failures.popleft()
         return failures
+
+    def _add(self, key: tuple[str, str]) -> None:
+        failures = self._recent(key)
+        failures.append(self.clock())
+        self._failures.pop(key, None)
+        self._failures[key] = failures  # the newest last: the oldest go first when full
+        if len(self._failures) > self.max_keys:
+            for old in [k for k in self._failures if not self._recent(k)]:
+                del self._failures[old]
+            while len(self._failures) > self.max_keys:
+                del self._failures[next(iter(self._failures))]
 
     def wait(self, name: str, address: str) -> float:
         """Seconds until `name` from `address` may try again (0: now)."""
@@ -50,7 +63,7 @@ class LoginThrottle:
     def failed(self, name: str, address: str) -> None:
         with self._lock:
             for key in (("name", name.lower()), ("address", address)):
-                self._recent(key).append(self.clock())
+                self._add(key)
 
     def succeeded(self, name: str) -> None:
         with self._lock:
