@@ -16,6 +16,7 @@
   var next = null;       // the token of the step the call waits at
   var waiting = null;    // what it waits for: {for: "keys", digits, choices} or {for: "dial", ...}
   var busy = false;
+  var typedAhead = [];   // keys pressed while the line was answering: kept, as a phone keeps them
 
   function add(kind, text, attributes) {
     var item = document.createElement("li");
@@ -126,11 +127,15 @@
         add("error", error.message);
         showWaiting();
       })
-      .then(function () { busy = false; });
+      .then(function () {
+        busy = false;
+        if (typedAhead.length) { press(typedAhead.shift()); }
+      });
   }
 
   function press(key) {
-    if (!waiting || waiting.for !== "keys") { return; }
+    if (busy) { typedAhead.push(key); return; }
+    if (!waiting || waiting.for !== "keys") { typedAhead = []; return; }
     if (waiting.digits > 1) {  // collect several keys (a ZIP code); # sends them, as on a phone
       if (key === "#") { entry.requestSubmit(); return; }
       digitsInput.value += key;
@@ -143,6 +148,7 @@
   callButton.addEventListener("click", function () {
     log.textContent = "";
     waiting = null;
+    typedAhead = [];
     var at = el("at").value;
     add("caller", at ? "You call the line at " + at.replace("T", " ") + " (the line's time)." : "You call the line now.");
     send({start: true, at: at});
@@ -151,6 +157,7 @@
     stopSpeaking();
     add("caller", "You hung up.");
     waiting = null;
+    typedAhead = [];
     showWaiting();
     callButton.focus();
   });
@@ -176,7 +183,7 @@
   document.addEventListener("keydown", function (event) {
     var target = event.target;
     if (event.ctrlKey || event.metaKey || event.altKey || /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName)) { return; }
-    if (/^[0-9*#]$/.test(event.key) && waiting && waiting.for === "keys") {
+    if (/^[0-9*#]$/.test(event.key) && (busy || (waiting && waiting.for === "keys"))) {
       event.preventDefault();
       press(event.key);
     }
