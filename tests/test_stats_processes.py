@@ -112,3 +112,20 @@ def test_without_postgresql_installed_the_fixture_says_how_to_install_it(monkeyp
     monkeypatch.setattr(postgres, "DEBIAN_BINARIES", str(tmp_path / "*" / "bin" / "initdb"))
     with pytest.raises(RuntimeError, match="apt-get install -y postgresql"):
         postgres.PostgresServer()
+
+
+def test_a_counting_line_has_its_migration_tools_before_gunicorn_forks(tmp_path):
+    """Building the app (gunicorn's master, before it binds and forks) imports Alembic, so no
+    worker pays that import in its first flush while it holds calls; `ivr validate`'s process,
+    with statistics off, never imports it."""
+    from conftest import REPO
+    probe = textwrap.dedent(f"""
+        import sys
+        from ivr import create_app
+        create_app({{"CONTENT_ROOT": {str(REPO)!r}, "TWILIO_AUTH_TOKEN": "t", "STATISTICS": sys.argv[1],
+                    "DATABASE_URL": "sqlite:///{tmp_path}/s.sqlite3"}}, environ={{}})
+        print("alembic.command" in sys.modules)
+    """)
+    imported = {on: subprocess.run([sys.executable, "-c", probe, on], capture_output=True, text=True,
+                                   check=True).stdout.strip() for on in ("1", "0")}
+    assert imported == {"1": "True", "0": "False"}
