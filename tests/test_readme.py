@@ -39,3 +39,18 @@ def test_each_console_page_is_pictured_by_the_browser_tests():
             f"no browser test takes {path}"
     for page in ("login", "health", "phone", "flow", "node", "languages", "statistics"):
         assert f"docs/screenshots/{page}.png" in shown, f"README.md has no picture of the {page} page"
+
+
+def test_the_readmes_unattended_calls_run_as_written():
+    """Each `ivr simulate --keys ...` line the README shows makes a whole call with no fault."""
+    import shlex
+
+    from click.testing import CliRunner
+    from ivr.cli import main
+    shown = [line.split("#")[0].strip() for line in README.splitlines()
+             if line.startswith(".venv/bin/ivr simulate --keys")]
+    assert len(shown) >= 2
+    for command in shown:
+        result = CliRunner().invoke(main, [*shlex.split(command)[1:], "--root", str(REPO)])
+        assert result.exit_code == 0, (command, result.output)
+        assert "-- call ended --" in result.output and "!!" not in result.output, (command, result.output)
