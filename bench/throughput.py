@@ -65,9 +65,9 @@ def measure(seconds: int = 5, rounds: int = 3) -> dict[str, dict[str, Figures]]:
                    for name, figures in by_name.items()} for step, by_name in runs.items()}
 
 
-def report(results: dict[str, dict[str, Figures]]) -> list[str]:
+def report(results: dict[str, dict[str, Figures]], rounds: int = 3) -> list[str]:
     lines = [f"gunicorn with {SETTINGS}; wrk -t2 -c{CONNECTIONS}, 127.0.0.1; "
-             "median of 3 rounds, servers taking turns; the line counts statistics on SQLite (line) "
+             f"median of {rounds} rounds, servers taking turns; the line counts statistics on SQLite (line) "
              "and on PostgreSQL (line+pg)", ""]
     for step, figures in results.items():
         lines.append(f"{step}:")
@@ -82,4 +82,4 @@ def report(results: dict[str, dict[str, Figures]]) -> list[str]:
 
 
 if __name__ == "__main__":
-    print("\n".join(report(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 5))))
+    print("\n".join(report(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 5), rounds=3)))

@@ -7,6 +7,7 @@ into a transcript or a terminal rehearsal, the staff console into a phone in the
 """
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass, field, replace
 from typing import Union
 
@@ -116,8 +117,11 @@ class Step:
         return replace(self, say=prompts + self.say)
 
     def counting(self, *events) -> "Step":
-        """This step, with `events` counted too (before its own)."""
-        return replace(self, events=events + self.events)
+        """This step, with `events` counted too (before its own). Events are no part of what a
+        step is (or of its hash), so the copy keeps the hash: a keypress need not hash the tree."""
+        counted = copy(self)
+        object.__setattr__(counted, "events", events + self.events)
+        return counted
 
     def prompts(self) -> tuple[Prompt, ...]:
         """Everything the caller hears in this step, in order."""

@@ -21,7 +21,7 @@ from .security import FIELDS_KEY, SIGNED_KEY, forbidden, printable, refused, twi
 from .served import LineHolder, Served
 from .sms import NoSms, send_quietly
 from .stats.events import CallEnded, MenuReached, TextMessage
-from .steps import SendText, Step
+from .steps import Dial, SendText, Step
 from .texting import TextLimits
 from .urls import DIALED, WHISPER_ANSWER, CallState
 
@@ -87,7 +87,8 @@ def answer(path: str):
         count(step)
     else:
         rehearsal.steps.append(step)
-    return twiml_response(twiml.render(step, public_base()))
+    # Only a transfer's TwiML holds an absolute URL; working out the address costs a tenth of a keypress.
+    return twiml_response(twiml.render(step, public_base() if isinstance(step.then, Dial) else ""))
 
 
 def count(step: Step) -> None:
