@@ -44,20 +44,25 @@ class Rehearsal:
 
 
 def twiml_response(xml: str) -> Response:
-    return Response(xml, 200, mimetype="text/xml")
+    return Response(xml, 200, content_type="text/xml; charset=utf-8")
 
 
 def holder() -> LineHolder:
     return current_app.extensions["ivr"]
 
 
+def fields() -> dict[str, str]:
+    """The fields Twilio sent, read once per request (the signature check reads them first)."""
+    environ = request.environ
+    found = environ.get(FIELDS_KEY)
+    if found is None:
+        found = environ[FIELDS_KEY] = twilio_fields()
+    return found
+
+
 def param(name: str) -> str:
     """A field Twilio sent: in the form of a POST, in the query of a GET."""
-    environ = request.environ
-    fields = environ.get(FIELDS_KEY)
-    if fields is None:  # not read yet (the signature check reads them first, and keeps them)
-        fields = environ[FIELDS_KEY] = twilio_fields()
-    return fields.get(name, "")
+    return fields().get(name, "")
 
 
 def call_state(served: Served, path: str) -> CallState:
@@ -67,15 +72,22 @@ def call_state(served: Served, path: str) -> CallState:
 @bp.route("/voice", methods=METHODS, defaults={"path": ""})
 @bp.route("/voice/<path:path>", methods=METHODS)
 def answer(path: str):
-    """Every step of a call: a call comes in (`/voice`), a key, a transfer's end, a whisper..."""
-    served = holder().current
+    """Every step of a call: a call comes in (`/voice`), a key, a transfer's end, a whisper...
+    (The hot path: the request's fields and the app's extensions are looked up once.)"""
+    extensions, sent = current_app.extensions, fields()
+    served = extensions["ivr"].current
     state = call_state(served, path)
-    line = line_number()
-    given = Given(param("Digits"), param("DialCallStatus"), param("DialBridged").lower() == "true", line,
-                  Deferred(lambda: can_text(line)))  # worked out only if a list is read out
+    # The line's own number: as configured, else the number the caller dialled if it is a phone
+    # number (a call by SIP or Twilio Client has none): never an unchecked request value.
+    line = extensions["ivr.settings"].line_number or line_e164(sent.get("To", ""))
+    given = Given(sent.get("Digits", ""), sent.get("DialCallStatus", ""), sent.get("DialBridged", "").lower() == "true",
+                  line, Deferred(lambda: can_text(line)))  # worked out only if a list is read out
     rehearsal: Rehearsal | None = request.environ.get(REHEARSAL_KEY)
-    with rehearsing_at(rehearsal.at if rehearsal else None):
+    if rehearsal is None:
         step = served.navigator.navigate(state, given)
+    else:
+        with rehearsing_at(rehearsal.at):
+            step = served.navigator.navigate(state, given)
     if isinstance(step.then, SendText):
         step = send_text(step.then, given.line_number, rehearsal)
     if state.step == DIALED:
@@ -84,20 +96,19 @@ def answer(path: str):
     elif state.step == WHISPER_ANSWER:
         log.info("helper at %s %s the call", state.to, "declined" if step.then else "accepted")
     if rehearsal is None:
-        count(step)
+        count(extensions["ivr.stats"], step, sent.get("CallSid", ""))
     else:
         rehearsal.steps.append(step)
     # Only a transfer's TwiML holds an absolute URL; working out the address costs a tenth of a keypress.
     return twiml_response(twiml.render(step, public_base() if isinstance(step.then, Dial) else ""))
 
 
-def count(step: Step) -> None:
+def count(stats, step: Step, call_sid: str) -> None:
     """Count what happened (ivr.stats): in memory only, never waiting for a database. The menu a
     call reached is kept against the call's opaque key, until the call ends."""
-    stats = current_app.extensions["ivr.stats"]
     for event in step.events:
         if isinstance(event, MenuReached):
-            event = MenuReached(event.node, event.lang, stats.call_key(param("CallSid")), hour=event.hour)
+            event = event.of_call(stats.call_key(call_sid))
         stats.record(event)
 
 
@@ -105,12 +116,6 @@ def public_base() -> str:
     """The line's public address, for the callback URLs Twilio wants absolute: IVR_PUBLIC_URL, else
     the address this request was made to (the public one, behind ProxyFix)."""
     return current_app.extensions["ivr.settings"].public_url or request.url_root.rstrip("/")
-
-
-def line_number() -> str:
-    """The line's own number: as configured, else the number the caller dialled if it is a phone
-    number (a call by SIP or Twilio Client has none): never an unchecked request value."""
-    return current_app.extensions["ivr.settings"].line_number or line_e164(param("To"))
 
 
 def can_text(line: str) -> bool:

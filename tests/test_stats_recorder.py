@@ -473,3 +473,23 @@ def test_past_the_bound_events_are_dropped_counted_and_logged_without_caller_dat
     found = totals(stats)
     assert found.pop(("stats.dropped", "", "", "")) == 3
     assert found == {("menu", "en", "a", ""): 2, **{("menu", "en", n, ""): 1 for n in "bcde"}}
+
+
+def test_a_menu_event_takes_only_a_call_key_never_a_call_id():
+    """The webhook gives a navigator's MenuReached its call's key (cheaply, without checking the
+    rest again); a raw CallSid, or anything else that is not a key, is refused."""
+    stats = Statistics(Store(engine_for("sqlite://")), "America/New_York", b"k" * 32)
+    reached = MenuReached("main", "en").of_call(stats.call_key("CA" + "0" * 32))
+    assert (reached.node, reached.lang, reached.call) == ("main", "en", stats.call_key("CA" + "0" * 32))
+    assert reached == MenuReached("main", "en", reached.call)
+    for wrong in ("CA" + "0" * 32, "+12075550199", "04101"):
+        with pytest.raises(ValueError):
+            MenuReached("main", "en").of_call(wrong)
+
+
+def test_sqlite_counts_sync_at_checkpoints_not_every_flush(tmp_path):
+    """WAL with synchronous=NORMAL: never corrupted, and no disk sync each second per worker."""
+    engine = engine_for(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL

@@ -97,6 +97,15 @@ class MenuReached:
         _check(self.lang, _ID, "language")
         _check(self.call, _CALL_KEY, "per-call key", "Statistics.call_key(CallSid)")
 
+    def of_call(self, call: str) -> "MenuReached":
+        """This event, kept against the call whose key is `call` (Statistics.call_key). Node and
+        language were checked when it was made, and the key is one call_key makes: not again."""
+        _check(call, _CALL_KEY, "per-call key", "Statistics.call_key(CallSid)")
+        made = object.__new__(MenuReached)
+        for name, value in (("node", self.node), ("lang", self.lang), ("call", call), ("hour", self.hour)):
+            object.__setattr__(made, name, value)
+        return made
+
     @property
     def cell(self) -> tuple[str, str, str, str]:
         return ("menu", self.lang, self.node, "")

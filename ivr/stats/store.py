@@ -108,6 +108,10 @@ def _sqlite_transactions(engine: Engine) -> None:
         dbapi_connection.isolation_level = None  # we say when transactions begin
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")  # readers (reports) never block the writer
+        # With WAL, NORMAL syncs at checkpoints, not at every commit: the file is never corrupted,
+        # and a power cut loses at most the last seconds of counts (which it would lose from
+        # memory anyway), while each worker's flush stops costing a disk sync every second.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
