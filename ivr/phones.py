@@ -18,31 +18,39 @@ def line_e164(text: str) -> str:
     return e164(text)
 
 
-def e164(text: str) -> str:
-    """`text` if it is a valid phone number in E.164 form (+12075550123), else "". A call that
-    arrives by SIP or Twilio Client has `sip:…` or `client:…` here, which is no phone number."""
+def _valid(text: str) -> phonenumbers.PhoneNumber | None:
+    """`text` parsed, if it is a valid phone number written in E.164 form (a leading +)."""
     if not text.startswith("+"):
-        return ""
+        return None
     try:
         number = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException:
-        return ""
-    if not phonenumbers.is_valid_number(number):
-        return ""
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
 
 
-def region_of(number: str) -> str | None:
-    """The country of a valid E.164 number, like "US"."""
-    return phonenumbers.region_code_for_number(phonenumbers.parse(number, None)) if e164(number) else None
+def e164(text: str) -> str:
+    """`text` if it is a valid phone number in E.164 form (+12075550123), else "". A call that
+    arrives by SIP or Twilio Client has `sip:…` or `client:…` here, which is no phone number."""
+    number = _valid(text)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if number else ""
+
+
+@lru_cache(maxsize=256)
+def region_of(line: str) -> str | None:
+    """The country of the line's own number (a valid E.164 number), like "US": a handful of
+    numbers, so remembered (a caller's number is never passed here)."""
+    number = _valid(line)
+    return phonenumbers.region_code_for_number(number) if number else None
 
 
 def textable(caller: str, region: str | None) -> str:
     """The caller's number if the line may text it: a valid number of the line's own country that
-    can receive texts. Never an anonymous, restricted, SIP or client caller, nor a foreign one."""
-    number = e164(caller)
-    if not number or region is None or region_of(number) != region:
+    can receive texts. Never an anonymous, restricted, SIP or client caller, nor a foreign one.
+    (Parsed once: nothing of it is remembered.)"""
+    number = _valid(caller)
+    if number is None or region is None or phonenumbers.region_code_for_number(number) != region:
         return ""
-    if phonenumbers.number_type(phonenumbers.parse(number, None)) not in TEXTABLE:
+    if phonenumbers.number_type(number) not in TEXTABLE:
         return ""
-    return number
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -4,12 +4,12 @@ content watcher. Called by gunicorn's hooks (gunicorn.conf.py) or an explicit st
 from __future__ import annotations
 
 import gc
-import ipaddress
 import logging.config
 from typing import Any
 
 from flask import Flask
 
+from .security import is_loopback
 from .watcher import ContentWatcher
 
 #: Logging for a serving process (gunicorn's `logconfig_dict`, or `configure_logging()`).
@@ -48,11 +48,7 @@ def unsafe_binding(app: Flask, addresses: list) -> str | None:
         host = address[0] if isinstance(address, tuple) else None
         if host is None:
             continue  # a unix socket: this machine only
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
+        if not is_loopback(host):
             return (f"IVR_INSECURE_DEV_MODE checks no Twilio signature, so it serves on a loopback "
                     f"address only (127.0.0.1 or ::1), not {host}: set TWILIO_AUTH_TOKEN instead")
     return None

@@ -83,14 +83,19 @@ def printable(text: str) -> str:
     return text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
 
 
+def is_loopback(host: str) -> bool:
+    """`host` is an IP address of this machine's loopback (127.0.0.0/8, ::1); a name is not."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def loopback_client() -> bool:
     """The request comes from this machine (the address the server saw, not X-Forwarded-For)."""
     orig = request.environ.get("werkzeug.proxy_fix.orig", {})
     address = orig.get("REMOTE_ADDR") or request.environ.get("REMOTE_ADDR", "")
-    try:
-        return ipaddress.ip_address(address.split("%")[0]).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(address.split("%")[0])
 
 
 class RefusalLog:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
-import phonenumbers
+from .phones import e164
 
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}
@@ -61,11 +61,7 @@ def parse_phone_number(name: str, value: Any) -> str:
     text = str(value).strip()
     if not text:
         return ""
-    try:
-        valid = phonenumbers.is_valid_number(phonenumbers.parse(text, None))
-    except phonenumbers.NumberParseException:
-        valid = False
-    if not valid or not text.startswith("+"):
+    if not e164(text):
         raise SettingsError(f"{name}={value!r} is not a phone number in E.164 form, like +12075550123")
     return text
 
