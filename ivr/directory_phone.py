@@ -43,11 +43,6 @@ class Phone:
         """The extension digit by digit, as a voice should read it: "1 2 3"."""
         return " ".join(self.extension)
 
-    @property
-    def send_digits(self) -> str:
-        """For Twilio's <Number sendDigits>: wait a second, then dial the extension."""
-        return f"ww{self.extension}" if self.extension else ""
-
     def display(self) -> str:
         """For a text message: (207) 874-8300 ext. 123 at home, +44 1234 234567 abroad."""
         parsed = phonenumbers.parse(self.number, None)

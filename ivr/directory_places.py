@@ -51,7 +51,6 @@ class Place:
     phones: tuple[Phone, ...]    # numbers to call first, then text-only ones
     codes: frozenset[str]        # taxonomy codes of the service's terms, as the data writes them
     schedule: Schedule | None    # None: the data gives no usable hours
-    organization: str = ""
 
     @property
     def visit(self) -> bool:
@@ -68,14 +67,6 @@ class Place:
         line's holidays; None when the data gives no hours for today."""
         return self.schedule.status(now, calendar) if self.schedule else None
 
-    @property
-    def kinds(self) -> frozenset[str]:
-        return self.codes
-
-    @property
-    def open_days(self) -> frozenset[int] | None:
-        """Weekdays with hours, for the first speech's "open today"; prefer `schedule.status`."""
-        return self.schedule.open_days if self.schedule else None
 
 
 @dataclass
@@ -140,8 +131,7 @@ def build_places(reader: Reader, state: str, zips: Mapping[str, ZipPlace], regio
         own = service_codes.get(service_id, none)
         if key in sal_codes:
             own = own | sal_codes[key]
-        built.places.append(Place(key, service["name"], town, lat, lon, county, numbers, own, schedule,
-                                  orgs.rows[org_id][1]["name"]))
+        built.places.append(Place(key, service["name"], town, lat, lon, county, numbers, own, schedule))
     return built
 
 

@@ -113,17 +113,6 @@ class Schedule:
                  for rule in self.rules if rule.known(day) and rule.occurs(day)]
         return status_from_spans(now, spans, LOOK_AHEAD_DAYS)
 
-    @property
-    def open_days(self) -> frozenset[int]:
-        """Weekdays (0 = Monday) with weekly or daily hours: what the first speech said as "open today"."""
-        days: set[int] = set()
-        for rule in self.rules:
-            if rule.freq == "DAILY":
-                days.update(range(7))
-            elif rule.freq == "WEEKLY":
-                days.update(rule.weekdays or ({rule.dtstart.weekday()} if rule.dtstart else set()))
-        return frozenset(days)
-
 
 def parse_rule(row: Mapping[str, str]) -> Rule | None:
     """A schedules.csv row as a Rule; None when it gives no opening times (a row may only describe).

@@ -68,17 +68,6 @@ class Hours:
             return ()
         return self.week.get(day.weekday(), ())
 
-    def status(self, now: datetime, calendar: "HolidayCalendar", days: int = LOOK_AHEAD_DAYS) -> OpenStatus:
-        """Open now and until when, or when it next opens (`now` aware, in the line's zone)."""
-        zone = now.tzinfo
-
-        def at(day: date, minute: int) -> datetime:
-            return datetime.combine(day, time(0), tzinfo=zone) + timedelta(minutes=minute)
-
-        spans = ((at(day, start), at(day, end)) for day in _days_around(now, days)
-                 for start, end in self.spans(day, calendar))
-        return status_from_spans(now, spans, days)
-
 
 @dataclass(frozen=True)
 class HolidayCalendar:

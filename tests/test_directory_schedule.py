@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ivr.directory_schedule import DAY_CODES, Schedule, ScheduleError, parse_rule
-from ivr.hours import HolidayCalendar, Hours
+from ivr.hours import HolidayCalendar
 
 NY = ZoneInfo("America/New_York")
 MAINE = HolidayCalendar("US", "ME")
@@ -100,12 +100,6 @@ def test_a_monthly_schedule_without_byday():
 def test_unreadable_hours_say_what_to_fix(row, says):
     with pytest.raises(ScheduleError, match=says):
         parse_rule(row)
-
-
-def test_destination_hours_give_the_same_status():
-    hours = Hours({day: ((9 * 60, 16 * 60 + 30),) for day in range(5)}, frozenset(), True)
-    assert hours.status(at("2026-12-02 10:00"), MAINE).closes_at == at("2026-12-02 16:30")
-    assert hours.status(at("2026-11-26 10:00"), MAINE).next_open == at("2026-11-27 09:00")
 
 
 days = st.sets(st.sampled_from(DAY_CODES), min_size=1, max_size=7)
