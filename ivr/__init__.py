@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 from pathlib import Path
 from typing import Any, Mapping
@@ -19,7 +18,6 @@ from .texting import TextLimits
 from .transfer_log import TransferLog
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-log = logging.getLogger(__name__)
 
 
 def default_content_root() -> Path:

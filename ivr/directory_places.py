@@ -58,9 +58,15 @@ class Place:
         return self.lat is not None
 
     @property
+    def first_callable(self) -> Phone | None:
+        """The first number to call (text-only numbers never): a place to visit may have none."""
+        return next((p for p in self.phones if p.callable), None)
+
+    @property
     def phone(self) -> str | None:
-        """The first number to call, E.164 (text-only numbers never)."""
-        return next((p.number for p in self.phones if p.callable), None)
+        """The first number to call, E.164."""
+        phone = self.first_callable
+        return phone.number if phone else None
 
     def status(self, now: datetime, calendar: HolidayCalendar | None = None) -> OpenStatus | None:
         """Open now (until when) or closed (opens when), in `now`'s zone (the line's) with the

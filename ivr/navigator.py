@@ -135,6 +135,9 @@ class Navigator:
         # What a node says on arrival, when it depends on nothing but the node, the language and
         # the misses so far: worked out once per loaded line (nodes x languages x misses).
         self._timeless = lru_cache(maxsize=None)(self._arrive_timeless)
+        # The flow never changes under a navigator: its home menu is found once.
+        self._home = next((n.next for n in self.flow.nodes.values() if n.kind == "language" and n.next),
+                          self.flow.start)
 
     def clock(self) -> datetime:
         """Now, in the line's zone; or the time a rehearsal set for this request (`rehearsing_at`)."""
@@ -331,9 +334,10 @@ class Navigator:
 
     def numbers_and_goodbye(self, node: Node, lang: str) -> Step:
         """The end of every failed transfer: numbers to call, said twice, then goodbye."""
+        chain = self.chain(node.to)
         said = [self.phrase("not_connected", lang)]
         for _ in range(2):
-            for dest in self.chain(node.to):
+            for dest in chain:
                 said += [self.prompt(dest.name, lang), self.prompt(dest.number_text, lang)]
         return self.goodbye(lang).after(*said)
 
@@ -394,10 +398,7 @@ class Navigator:
 
     def home(self) -> str:
         """The first menu after the language choice, or the start."""
-        for node in self.flow.nodes.values():
-            if node.kind == "language" and node.next:
-                return node.next
-        return self.flow.start
+        return self._home
 
     def last_resort(self) -> Step:
         """For when even an apology failed: straight to a person, numbers if that fails."""

@@ -59,8 +59,9 @@ def input_state(node: str, lang: str, misses: int = 0) -> CallState:
     return CallState(INPUT, node, lang, misses)
 
 
-def dir_state(step: str, node: str, lang: str, misses: int = 0, path: str = "", at: str = "") -> CallState:
-    return CallState(f"dir/{step}", node, lang, misses, path=path, at=at)
+def dir_state(step: str, node: str, lang: str, misses: int = 0, path: str = "", at: str = "",
+              origin: str = "") -> CallState:
+    return CallState(f"dir/{step}", node, lang, misses, origin=origin, path=path, at=at)
 
 
 def url(state: CallState) -> str:

@@ -14,7 +14,8 @@ from ..model import Node
 from ..navigator import Visit
 from ..stats import events as counted
 from ..steps import Choice, Goto, Listen, SendText, Step
-from ..urls import DIR_AFTER, DIR_AREA, DIR_AREA_KEY, DIR_OFFER, DIR_RESULTS, DIR_ZIP, CallState, node_state
+from ..urls import (DIR_AFTER, DIR_AREA, DIR_AREA_KEY, DIR_OFFER, DIR_RESULTS, DIR_ZIP, CallState, dir_state,
+                    node_state)
 from .base import NODE_REF, SAY_REF, Field, NodeKind
 
 if TYPE_CHECKING:
@@ -40,8 +41,8 @@ class DirectorySearch(NodeKind):
                     required=True),
               Field("back", NODE_REF))
     has_back = True
-    ends = True
-    timeless = False  # its steps keep the menu the caller came from, to go back there  # a search ends with places to call, and offers a person when it finds none
+    ends = True  # a search ends with places to call, and offers a person when it finds none
+    timeless = False  # its steps keep the menu the caller came from, to go back there
 
     def parse(self, builder: Builder, src: Source, path: KeyPath, spec: Mapping[str, Any]) -> dict[str, Any]:
         kind = spec.get("kind")
@@ -62,7 +63,7 @@ class DirectorySearch(NodeKind):
     @staticmethod
     def state(step: str, node: Node, visit: Visit, misses: int = 0, path: str = "", at: str = "") -> CallState:
         """A step of the search, keeping the menu the caller came from: back leads there."""
-        return CallState(f"dir/{step}", node.id, visit.lang, misses, origin=visit.origin, path=path, at=at)
+        return dir_state(step, node.id, visit.lang, misses, path, at, origin=visit.origin)
 
     @staticmethod
     def back(nav: Navigator, node: Node, visit: Visit) -> str:
@@ -169,8 +170,8 @@ class DirectorySearch(NodeKind):
         for place, _km in found:
             prompts += [nav.data(place.name, lang), nav.data(place.town, lang)]
             prompts += self.hours(nav, place, lang, now)
-            phone = next((p for p in place.phones if p.callable), None)
-            if phone is not None:  # a place to visit may have no number to call
+            phone = place.first_callable
+            if phone is not None:
                 prompts.append(nav.data(spoken_number(phone.number), lang))
                 if phone.extension:
                     extension = nav.phrase("dir_extension", lang)
@@ -226,9 +227,9 @@ class DirectorySearch(NodeKind):
 
         return nav.press(
             digits[:1], node, visit,
-            silence=lambda: nav.go(back, Visit(lang, line_number=visit.line_number, can_text=visit.can_text)),
+            silence=lambda: nav.go(back, visit),
             repeat=lambda: self.results(nav, directory, node, visit, at),
-            back=lambda: nav.go(back, Visit(lang, line_number=visit.line_number, can_text=visit.can_text)),
+            back=lambda: nav.go(back, visit),
             choose=choose,
             wrong=lambda: Step(say=(nav.phrase("not_an_option", lang),), then=again),
         )
@@ -237,7 +238,7 @@ class DirectorySearch(NodeKind):
         """The text message: a neutral first line (a locked phone shows it), then each place."""
         lines = [nav.phrase("dir_text_header", lang).text]
         for place, _km in found:
-            phone = next((p for p in place.phones if p.callable), None)
+            phone = place.first_callable
             lines.append(f"{place.name}, {place.town}" + (f": {phone.display()}" if phone else ""))
         return "\n".join(lines)
 
