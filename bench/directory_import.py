@@ -34,6 +34,16 @@ def clocked(fn):
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
+def timed(fn, runs: int) -> list[float]:
+    """Microseconds of each of `runs` calls of `fn`."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1e6)
+    return times
+
+
 def percentiles(name: str, micros: list[float]) -> None:
     micros = sorted(micros)
     p99 = micros[int(len(micros) * 0.99) - 1]
@@ -68,21 +78,14 @@ def main(services: int = 50_000, runs: int = 5_000) -> None:
     maine = [z for z, p in directory.zips.items() if p.state == "ME"]
     rng = random.Random(7)
 
-    def timed(fn) -> list[float]:
-        found = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            fn()
-            found.append((time.perf_counter() - start) * 1e6)
-        return found
-
     print(f"directory: {len(directory.places):,} places, {len(KINDS)} kinds of {len(directory.places) // len(KINDS):,}")
-    percentiles("nearest 3 by ZIP, one code", timed(lambda: directory.near_zip(rng.choice(KINDS), rng.choice(maine))))
+    percentiles("nearest 3 by ZIP, one code", timed(lambda: directory.near_zip(rng.choice(KINDS), rng.choice(maine)),
+                                                     runs))
     percentiles("nearest 3 by ZIP, three codes", timed(
-        lambda: directory.near_zip(rng.sample(KINDS, 3), rng.choice(maine))))
+        lambda: directory.near_zip(rng.sample(KINDS, 3), rng.choice(maine)), runs))
     counties = sorted(directory.county_centres)
     percentiles("nearest 3 by county, one code", timed(
-        lambda: directory.in_county(rng.choice(KINDS), rng.choice(counties))))
+        lambda: directory.in_county(rng.choice(KINDS), rng.choice(counties)), runs))
 
 
 if __name__ == "__main__":

@@ -17,19 +17,10 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
 
 import directory_import  # noqa: E402
-from directory_import import percentiles  # noqa: E402
+from directory_import import percentiles, timed  # noqa: E402
 from hsds_fixture import KINDS, write_hsds  # noqa: E402
 from ivr.directory import load_directory  # noqa: E402
 from ivr.directory_geo import zip_table  # noqa: E402
-
-
-def timed(fn, runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1e6)
-    return times
 
 
 def main(services: int = 10_000, runs: int = 2_000) -> None:

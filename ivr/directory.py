@@ -15,6 +15,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -107,7 +108,6 @@ class Directory:
     parents: Mapping[str, Iterable[str]] = field(default_factory=dict)  # code -> parent codes (parent_id)
     _grids: dict[str, Grid[Place]] = field(default_factory=dict, repr=False)
     _by_code: dict[str, list[Place]] = field(default_factory=dict, repr=False)  # every place, by code
-    _by_phone: dict[str, list[Place]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         parents = {code_key(c): {code_key(p) for p in ps} for c, ps in self.parents.items()}
@@ -120,7 +120,6 @@ class Directory:
             for key in keys:
                 by_code[key].append(place)
         self._by_code = dict(by_code)
-        self._by_phone = {key: [p for p in places if not p.visit] for key, places in by_code.items()}
         self._grids = {key: Grid(p for p in places if p.visit) for key, places in by_code.items()}
 
     def locate(self, zip_code: str) -> ZipPlace | None:
@@ -152,7 +151,7 @@ class Directory:
     def by_phone(self, codes: str | Iterable[str]) -> list[Place]:
         """Places of those codes that are no place to go (virtual or postal locations) but can be
         called, by name."""
-        found = {p.id: p for key in _as_codes(codes) for p in self._by_phone.get(key, ())}
+        found = {p.id: p for key in _as_codes(codes) for p in self._by_code.get(key, ()) if not p.visit}
         return sorted(found.values(), key=lambda p: p.name)
 
     def count(self, codes: str | Iterable[str]) -> int:
@@ -163,7 +162,9 @@ class Directory:
         """The codes most places have, as written, with how many: what a search could name."""
         return Counter(code for place in self.places for code in place.codes).most_common(top)
 
+    @cached_property
     def measures(self) -> Measures:
+        """What the directory holds, counted once (an import and a reload compare it several times)."""
         return Measures.of(self.places)
 
 
@@ -201,7 +202,8 @@ def read_directory(folder: Path, state: str) -> Loaded:
     import` checked into it (its MANIFEST): a file cut short must not empty the line's directory.
 
     The last folder read is remembered by its files' contents, so checking the whole line with a
-    folder just read (as the import does) does not read it twice.
+    folder just read (as the import does), or reloading the line after a menu edit, does not read
+    it again.
     """
     folder = Path(folder)
     key = (str(folder.resolve()), state, _fingerprint(folder))
@@ -225,7 +227,7 @@ def read_directory(folder: Path, state: str) -> Loaded:
     if directory is not None and not directory.places:
         refusal = "no place a caller can be told about is left (see the rows above)"
     elif directory is not None and (before := read_manifest(folder)) is not None:
-        lost = directory.measures().losses(before)
+        lost = directory.measures.losses(before)
         if lost:
             refusal = (f"only {'; '.join(lost)} when it was imported: a file cut short or replaced by "
                        "hand? Import it again with `ivr directory import`")
@@ -265,7 +267,7 @@ def read_manifest(folder: Path) -> Measures | None:
 
 
 def write_manifest(folder: Path, directory: Directory, source: str, when: str) -> None:
-    measures = directory.measures()
+    measures = directory.measures
     data = {"imported_from": source, "imported_at": when, **asdict(measures)}
     (Path(folder) / MANIFEST).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 

@@ -100,6 +100,7 @@ class Reader:
         self.notes: list[str] = []  # what the summary should say about the files themselves
         #: Rows left out, by file and id, with why: a row that names one can say why it is unknown.
         self.dropped: dict[str, dict[str, Issue]] = {}
+        self._paths: dict[str, Path | None] = {}  # found once: issues name the file row after row
 
     def bad(self, name: str, line: int, message: str, reason: str, skipped: bool = True,
             key: str | None = None, table: str | None = None) -> Issue:
@@ -117,10 +118,11 @@ class Reader:
         return path.name if path else name
 
     def path(self, name: str) -> Path | None:
-        for candidate in (name, *ALIASES.get(name, ())):
-            if (self.folder / candidate).is_file():
-                return self.folder / candidate
-        return None
+        """The export's file for `name`: the spec's name, else an old alias; None if it has neither."""
+        if name not in self._paths:
+            self._paths[name] = next((self.folder / candidate for candidate in (name, *ALIASES.get(name, ()))
+                                      if (self.folder / candidate).is_file()), None)
+        return self._paths[name]
 
     def table(self, name: str, needed: tuple[str, ...] = ()) -> Table:
         """The file's rows with an id, each id once; rows missing a `needed` value are dropped."""

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .directory import (REFUSED, SAMPLE_MARKER, Directory, Issue, read_directory, read_manifest,
                         write_manifest)
-from .directory_hsds import ALIASES, OPTIONAL_FILES, REQUIRED_FILES
+from .directory_hsds import OPTIONAL_FILES, REQUIRED_FILES, Reader
 from .flow import check, menu_files
 from .model import DIRECTORY
 from .source import load
@@ -108,11 +108,11 @@ def import_directory(root: Path, source: Path, options: Options) -> Outcome:
 
 def _stage(source: Path, staged: Path, target: Path) -> None:
     """Copy the files the line reads (by the spec's names or their old aliases) and our notes."""
+    export = Reader(source)
     for name in (*REQUIRED_FILES, *OPTIONAL_FILES):
-        for candidate in (name, *ALIASES.get(name, ())):
-            if (source / candidate).is_file():
-                shutil.copyfile(source / candidate, staged / candidate)
-                break
+        path = export.path(name)
+        if path is not None:
+            shutil.copyfile(path, staged / path.name)
     for name in KEPT_FILES:
         if (target / name).is_file():
             shutil.copyfile(target / name, staged / name)
@@ -209,8 +209,8 @@ def _losses(target: Path, directory: Directory, state: str) -> list[str]:
         current = read_directory(target, state).directory
         if current is None:
             return []
-        before = current.measures()
-    return directory.measures().losses(before)
+        before = current.measures
+    return directory.measures.losses(before)
 
 
 def _swap(staged: Path, target: Path) -> None:
@@ -251,7 +251,7 @@ def _counts(read: dict[str, int], issues: list[Issue], notes: list[str],
     lines = ["Read: " + ", ".join(f"{name} {n:,} rows" for name, n in read.items()) + "."]
     lines += [f"Note: {note}." for note in notes]
     if directory is not None:
-        m = directory.measures()
+        m = directory.measures
         lines.append(f"Kept {m.places:,} places to tell callers about: {m.visit:,} to visit, "
                      f"{m.places - m.visit:,} by phone only; {m.with_number:,} with a number to call, "
                      f"{m.with_hours:,} with opening hours.")

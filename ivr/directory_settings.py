@@ -81,17 +81,17 @@ def check_directory(flow: Flow, root: Path, production: bool) -> tuple[Directory
     if directory is None:
         problems.append(Problem(shown, 1, "", "the directory cannot be read (see above)"))
         return None, problems
+    written = {k.lower() for k in directory.kinds}
     for node in nodes:
         if directory.count(node.service_codes):
             continue
         codes = ", ".join(node.service_codes)
-        common = ", ".join(code for code, _count in directory.common_codes(20))
-        known = any(code.lower() in {k.lower() for k in directory.kinds} for code in node.service_codes)
-        if known:  # a term of the data that no place has yet: callers hear "no listing", and 2-1-1
+        if any(code.lower() in written for code in node.service_codes):  # a term of the data that no place has yet: callers hear "no listing", and 2-1-1
             problems.append(Problem.at(node.where, f"no place in {shown} has the code(s) {codes} yet: callers "
                                                    "will hear that there is no listing near them", warning=True,
                                        suffix=".kind"))
         else:
+            common = ", ".join(code for code, _count in directory.common_codes(20))
             problems.append(Problem.at(node.where, f"{codes}: no such taxonomy code in {shown} (a typo, or the "
                                                    f"2-1-1's own codes?); the data's most common codes: {common}",
                                        suffix=".kind"))

@@ -118,7 +118,7 @@ def shrunk_directory(old: Line, new: Line) -> list[Problem]:
     folder = new.flow.directory.folder if new.flow.directory else "directory"
     if new.directory is None:
         return [Problem(f"{folder}/", 1, "", "the directory would be empty (see the warnings above)")]
-    losses = new.directory.measures().losses(old.directory.measures())
+    losses = new.directory.measures.losses(old.directory.measures)
     if not losses:
         return []
     return [Problem(f"{folder}/", 1, "", f"the directory would keep only {'; '.join(losses)}: a file is "

@@ -127,12 +127,12 @@ def test_a_cut_short_directory_export_does_not_empty_the_directory(tmp_path):
     root = maine_copy(tmp_path)
     app = create_app({"CONTENT_ROOT": str(root), "TWILIO_AUTH_TOKEN": TOKEN})
     holder = app.extensions["ivr"]
-    before = holder.current.line.directory.measures()
+    before = holder.current.line.directory.measures
     phones = root / "directory/phones.csv"
     phones.write_text(phones.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
     assert holder.reload() is False
     assert f"0 places with a number to call against {before.with_number}" in holder.last_refusal[1].message
-    assert holder.current.line.directory.measures() == before
+    assert holder.current.line.directory.measures == before
     locations = root / "directory/locations.csv"
     locations.write_text("", encoding="utf-8")  # an empty export
     assert holder.reload() is False
