@@ -36,20 +36,25 @@ FIELDS_KEY = "ivr.twilio_fields"
 
 
 def called_urls() -> Iterator[str]:
-    """The URL Twilio called, as it wrote it. Werkzeug re-quotes `request.url`, so then also try
-    the path and query exactly as they arrived; both describe this one request. Lazily: nearly
-    every request matches the first, and building a URL costs."""
-    first = request.url
-    yield first
+    """The URL Twilio called, as it wrote it: first the path and query exactly as they arrived
+    (the server's RAW_URI) on the request's scheme and host (behind ProxyFix, the forwarded
+    ones), read straight from the environ; then Werkzeug's `request.url`, which re-quotes; then
+    its base URL with the query as it arrived. All describe this one request. Lazily, cheapest
+    first: nearly every request matches the first, and `request.url` alone costs a tenth of the
+    line's own work on a keypress."""
+    environ = request.environ
+    raw, host = environ.get("RAW_URI") or environ.get("REQUEST_URI"), environ.get("HTTP_HOST")
+    tried = ""
+    if raw and host:
+        tried = f"{environ['wsgi.url_scheme']}://{host}{environ.get('SCRIPT_NAME', '')}{raw}"
+        yield tried
+    url = request.url
+    if url != tried:
+        yield url
     if request.query_string:
-        second = f"{request.base_url}?{request.query_string.decode('latin-1')}"
-        if second != first:
-            yield second
-    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
-    if raw:
-        third = f"{request.scheme}://{request.host}{request.script_root}{raw}"
-        if third != first:
-            yield third
+        as_sent = f"{request.base_url}?{request.query_string.decode('latin-1')}"
+        if as_sent not in (url, tried):
+            yield as_sent
 
 
 def signed_params() -> MultiDict:

@@ -222,6 +222,20 @@ def test_proxy_fix_lets_signatures_match_the_public_https_url(demo_root):
     assert plain.test_client().post("/voice", data={"CallSid": "CA1"}, headers=headers).status_code == 403
 
 
+@pytest.mark.parametrize("path", ["/voice/node/caf%C3%A9?lang=es", "/voice/node/a%2Cb?to=a%2cb&lang=en",
+                                  "/voice/node/main?lang=en&x=%7E"])
+def test_a_signature_over_the_url_exactly_as_twilio_sent_it_is_accepted(client, path):
+    # Werkzeug's request.url re-quotes these (".../café", "a,b", "~"): Twilio signs what it sent.
+    from twilio.request_validator import RequestValidator
+    fields = {"CallSid": "CA1"}
+    as_sent = RequestValidator(TOKEN).compute_signature(f"http://localhost{path}", fields)
+    assert client.post(path, data=fields, headers={"X-Twilio-Signature": as_sent}).status_code == 200
+    elsewhere = RequestValidator(TOKEN).compute_signature("http://localhost/voice/node/main?lang=en", fields)
+    assert client.post(path, data=fields, headers={"X-Twilio-Signature": elsewhere}).status_code == 403
+    forged_host = {"X-Twilio-Signature": as_sent, "Host": "attacker.example"}
+    assert client.post(path, data=fields, headers=forged_host).status_code == 403
+
+
 def test_healthz_needs_no_signature(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json["status"] == "ok"
