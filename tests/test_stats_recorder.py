@@ -493,3 +493,27 @@ def test_sqlite_counts_sync_at_checkpoints_not_every_flush(tmp_path):
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_two_stores_in_one_process_migrate_at_once(tmp_path):
+    # Alembic's migration context is one per process: two lines' writers preparing their tables
+    # together (two apps in one process, as the tests and the console's rehearsals make) mixed
+    # each other's up ("table stats_counts already exists", KeyError 'config').
+    for attempt in range(5):
+        stores = [Store(engine_for(f"sqlite:///{tmp_path / f'{attempt}-{n}.sqlite3'}")) for n in range(4)]
+        start, errors = threading.Barrier(len(stores)), []
+
+        def migrate(store: Store) -> None:
+            start.wait()
+            try:
+                store.migrate()
+            except Exception as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(repr(exc))
+
+        threads = [threading.Thread(target=migrate, args=(store,)) for store in stores]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert all(store.flush_ids() == 0 for store in stores)  # every table is there

@@ -2,6 +2,7 @@
 schema for both, created and upgraded by the Alembic migrations shipped in `migrations/`."""
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -17,6 +18,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "stats_alembic_version"  # its own, so the app can use Alembic for other things
 # Any fixed number: the PostgreSQL advisory lock that lets one host at a time run the migrations.
 MIGRATION_LOCK = 4_242_013
+#: Alembic's migration context is one per process (`alembic.context`): two stores migrating at
+#: once in one process (two apps, as tests and rehearsals make) would run in each other's.
+_MIGRATING = threading.Lock()
 
 metadata = MetaData()
 
@@ -159,7 +163,7 @@ class Store:
         command, Config = migration_tools()
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
+        with _MIGRATING, self.engine.begin() as connection:
             if self.engine.dialect.name == "postgresql":
                 # Released at commit; a second host waits here, then finds nothing left to do.
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
