@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 from .directory_geo import Grid, ZipPlace, county_centres, zip_table
 from .directory_hsds import ALIASES, OPTIONAL_FILES, REQUIRED_FILES, Issue, Reader
@@ -80,13 +80,10 @@ class Measures:
               "findable": "places with a taxonomy code a search can find"}
 
     @classmethod
-    def of(cls, places: Iterable[Place]) -> "Measures":
-        counts: Counter[str] = Counter()
-        for place in places:
-            counts.update(places=1, with_number=place.phone is not None, findable=bool(place.codes),
-                          visit=place.visit, with_hours=place.schedule is not None)
-        return cls(counts["places"], counts["with_number"], counts["findable"], counts["visit"],
-                   counts["with_hours"])
+    def of(cls, places: Sequence[Place]) -> "Measures":
+        return cls(len(places), sum(place.phone is not None for place in places),
+                   sum(bool(place.codes) for place in places), sum(place.visit for place in places),
+                   sum(place.schedule is not None for place in places))
 
     def losses(self, before: "Measures") -> list[str]:
         """What this keeps less than KEEP_AT_LEAST of, compared with `before`."""

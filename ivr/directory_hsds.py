@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
+from typing import Iterator
 
 from .directory_schedule import TIME_COLUMNS
 
@@ -135,23 +136,29 @@ class Reader:
                 self.notes.append(f"{name} is not in the export (the spec lets it be left out)")
             return Table(name, False)
         shown = path.name
-        records, has_null = _records(path, shown, self)
-        if not records:
+        text, bad_lines = _decoded(path)
+        records = _records(text, bad_lines, shown, self)  # one pass: each record is read as it is used
+        first = next(records, None)
+        if first is None:
             self.bad(shown, 1, "is empty: it needs at least its header row", "file unreadable")
             return Table(name, True)
-        header_line, header = records[0]
+        header_line, header = first
+        if header is None:
+            return Table(name, True)  # its header row is not UTF-8: _records said so
         columns = tuple(column.strip().lstrip("\ufeff").lower() for column in header)
         missing = [c for c in NEEDED_COLUMNS[name] if c not in columns]
         if missing:
             self.bad(shown, header_line, f"has no column {', '.join(missing)} (its header row is: "
                      f"{','.join(columns)[:200]})", "column missing")
             return Table(name, True, columns)
-        table = Table(name, True, columns, read=len(records) - 1)
+        table = Table(name, True, columns)
         wanted = [c for c in READ_COLUMNS[name] if c in columns]
         indexes = [columns.index(c) for c in wanted]
         pick = itemgetter(*indexes) if len(indexes) > 1 else (lambda values, i=indexes[0]: (values[i],))
         width, required, rows, strip = len(columns), ("id", *needed), table.rows, str.strip
-        for line, values in records[1:]:
+        has_null, read = NULL in text, 0
+        for line, values in records:
+            read += 1
             if values is None:
                 continue  # reported by _records
             if len(values) < width:
@@ -168,26 +175,29 @@ class Reader:
                 self.bad(shown, line, f"id '{key}' repeats row {rows[key][0]}", "repeated id")
             else:
                 rows[key] = (line, row)
+        table.read = read
         return table
 
     def why_dropped(self, name: str, key: str) -> Issue | None:
         return self.dropped.get(name, {}).get(key)
 
 
-def _records(path: Path, shown: str, reader: Reader) -> tuple[list[tuple[int, list[str] | None]], bool]:
-    """(first line, values) for each CSV record, header first; (line, None) for a record with bytes
-    that are not UTF-8, reported once each (the record is dropped, not guessed at). And whether the
-    file has `null` anywhere (most have not, and need not be looked at cell by cell)."""
+def _decoded(path: Path) -> tuple[str, dict[int, str]]:
+    """The file's text, and the lines that are not UTF-8 (replaced, with the offending byte)."""
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    bad_lines: dict[int, str] = {}
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8"), {}
     except UnicodeDecodeError:
-        text, bad_lines = _decode_by_line(data)
+        return _decode_by_line(data)
+
+
+def _records(text: str, bad_lines: dict[int, str], shown: str,
+             reader: Reader) -> Iterator[tuple[int, list[str] | None]]:
+    """(first line, values) for each CSV record, header first; (line, None) for a record with bytes
+    that are not UTF-8, reported once each (the record is dropped, not guessed at)."""
     rows = csv.reader(io.StringIO(text, newline=""))
-    found: list[tuple[int, list[str] | None]] = []
     previous = 0
     try:
         for values in rows:
@@ -199,13 +209,12 @@ def _records(path: Path, shown: str, reader: Reader) -> tuple[list[tuple[int, li
             if broken:
                 reader.bad(shown, first, f"is not UTF-8 text ({broken}): save the file as UTF-8 "
                            "(in Excel: Save As, CSV UTF-8)", "not UTF-8")
-                found.append((first, None))
+                yield first, None
             else:
-                found.append((first, values))
+                yield first, values
     except csv.Error as exc:
         reader.bad(shown, previous + 1, f"cannot be read as CSV ({exc}); the rows after it are not read",
                    "not CSV")
-    return found, NULL in text
 
 
 def _decode_by_line(data: bytes) -> tuple[str, dict[int, str]]:

@@ -148,6 +148,16 @@ def test_a_windows_export_is_reported_row_by_row_and_the_rest_is_read(tmp_path):
     assert len(loaded.directory.places) == 28
 
 
+def test_a_header_row_that_is_not_utf8_is_reported_not_a_traceback(tmp_path):
+    ex = plain_export(5)
+    ex.write(tmp_path / "export")
+    phones = tmp_path / "export" / "phones.csv"
+    phones.write_bytes(phones.read_bytes().replace(b"number", "numb\u00e9r".encode("cp1252"), 1))
+    loaded = read_directory(tmp_path / "export", "ME")
+    assert [(i.file, i.line) for i in loaded.issues if "UTF-8" in i.message] == [("phones.csv", 1)]
+    assert loaded.directory is not None and len(loaded.directory.places) == 5  # phones are optional
+
+
 def test_the_spec_file_name_and_the_old_plural_one_both_load(tmp_path):
     ex = plain_export(12)
     ex.write(tmp_path / "spec")
