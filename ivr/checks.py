@@ -13,6 +13,11 @@ from .build import CONNECT, Builder
 from .model import BACK, TRANSFER, Flow, Node, Text, Where
 from .problems import Problem
 
+#: What the graph checks say of a node no call can reach, and of one from which no call can end
+#: well (the console's diagram marks the nodes these problems are about).
+UNREACHABLE = "nothing leads to this node"
+DEAD_END = "dead end: no path from here reaches a person or a goodbye"
+
 #: Phrases with a value filled in at call time, not a destination's number.
 DYNAMIC_PLACEHOLDERS = {"opens": frozenset({"day", "time"}), "dir_open_until": frozenset({"time"}),
                         "dir_closed_opens": frozenset({"day", "time"}), "dir_extension": frozenset({"extension"})}
@@ -36,7 +41,7 @@ def back_targets_and_problems(builder: Builder, flow: Flow, kinds: Mapping[str, 
     problems_before = len(problems)
 
     def unknown(where: Where, what: str, ref: str) -> None:
-        problems.append(Problem(where.file, where.line, where.path, f"{what} unknown node '{ref}'"))
+        problems.append(Problem.at(where, f"{what} unknown node '{ref}'"))
 
     for field_name in ("start", "person", "goodbye"):
         ref = getattr(flow, field_name)
@@ -49,9 +54,6 @@ def back_targets_and_problems(builder: Builder, flow: Flow, kinds: Mapping[str, 
     for option in check.options.values() if check else ():
         if option.goto != CONNECT and option.goto not in nodes:
             unknown(Where(option.where.file, option.where.line, option.where.path + ".goto"), "goes to", option.goto)
-        if option.key in flow.keys:
-            problems.append(Problem.at(option.where, f"key {option.key} is already the "
-                                                     f"'{flow.keys[option.key].action}' key in every menu"))
     for node in nodes.values():
         for option in node.options.values():
             if option.goto not in nodes:
@@ -62,12 +64,11 @@ def back_targets_and_problems(builder: Builder, flow: Flow, kinds: Mapping[str, 
         if node.back and node.back not in nodes:
             unknown(node.where, "back is", node.back)
         if node.kind == TRANSFER and node.to and node.to not in builder.destinations:
-            problems.append(Problem(node.where.file, node.where.line, node.where.path + ".to",
-                                    f"connects to unknown destination '{node.to}'"))
+            problems.append(Problem.at(node.where, f"connects to unknown destination '{node.to}'", suffix=".to"))
         for code in node.languages:
             if code not in flow.languages:
-                problems.append(Problem(node.where.file, node.where.line, node.where.path + ".languages",
-                                        f"'{code}' is not one of the line's languages"))
+                problems.append(Problem.at(node.where, f"'{code}' is not one of the line's languages",
+                                           suffix=".languages"))
     # Reachable: from the start by the flow's own keys, plus what the keys of every menu reach.
     always = [n for n in (flow.person, flow.goodbye) if n in nodes]
     parents: dict[str, str] = {}
@@ -84,8 +85,7 @@ def back_targets_and_problems(builder: Builder, flow: Flow, kinds: Mapping[str, 
                 queue.append(target)
     for node in nodes.values():
         if node.id not in seen:
-            problems.append(Problem(node.where.file, node.where.line, node.where.path,
-                                    "nothing leads to this node"))
+            problems.append(Problem.at(node.where, UNREACHABLE))
     back = _back_targets(nodes, parents, kinds)
     if len(problems) > problems_before:
         return back  # with references broken, dead ends would only echo them
@@ -108,8 +108,7 @@ def back_targets_and_problems(builder: Builder, flow: Flow, kinds: Mapping[str, 
             ending.extend(leads_to[current])
     for node in nodes.values():
         if node.id not in can_end:
-            problems.append(Problem(node.where.file, node.where.line, node.where.path,
-                                    "dead end: no path from here reaches a person or a goodbye"))
+            problems.append(Problem.at(node.where, DEAD_END))
     return back
 
 
@@ -135,18 +134,17 @@ def check_chains(builder: Builder, codes: Iterable[str]) -> None:
     for dest in dests.values():
         for code in dest.languages:
             if code not in codes:
-                builder.problems.append(Problem(dest.where.file, dest.where.line, dest.where.path + ".languages",
-                                                f"'{code}' is not one of the line's languages"))
+                builder.problems.append(Problem.at(dest.where, f"'{code}' is not one of the line's languages",
+                                                   suffix=".languages"))
         seen, current = [dest.id], dest
         while current.next:
             if current.next not in dests:
-                builder.problems.append(Problem(current.where.file, current.where.line,
-                                                current.where.path + ".next",
-                                                f"is an unknown destination '{current.next}'"))
+                builder.problems.append(Problem.at(current.where, f"is an unknown destination '{current.next}'",
+                                                   suffix=".next"))
                 break
             if current.next in seen:
-                builder.problems.append(Problem(dest.where.file, dest.where.line, dest.where.path + ".next",
-                                                "the fallback chain loops: " + " -> ".join(seen + [current.next])))
+                builder.problems.append(Problem.at(dest.where, "the fallback chain loops: " +
+                                                   " -> ".join(seen + [current.next]), suffix=".next"))
                 break
             seen.append(current.next)
             current = dests[current.next]
@@ -156,14 +154,14 @@ def check_placeholders(builder: Builder, texts: Iterable[Text]) -> None:
     for text in texts:
         allowed = set(builder.destinations) | DYNAMIC_PLACEHOLDERS.get(text.where.path.split(".")[-1], set())
         for name in sorted(text.placeholders - allowed):
-            builder.problems.append(Problem(text.where.file, text.where.line, text.where.path,
-                                            f"{{{name}}} is not a destination"))
+            builder.problems.append(Problem.at(text.where, f"{{{name}}} is not a destination"))
 
 
 def check_keys(builder: Builder, flow: Flow) -> None:
-    for node in flow.nodes.values():
-        for key, option in node.options.items():
-            if key in flow.keys:
-                action = flow.keys[key].action
-                builder.problems.append(Problem(option.where.file, option.where.line, option.where.path,
-                                                f"key {key} is already the '{action}' key in every menu"))
+    """No menu (the language check's included) gives a key that every menu already gives."""
+    check = flow.language_check
+    options = [option for node in flow.nodes.values() for option in node.options.values()]
+    for option in (*options, *(check.options.values() if check else ())):
+        if option.key in flow.keys:
+            builder.problems.append(Problem.at(option.where, f"key {option.key} is already the "
+                                                             f"'{flow.keys[option.key].action}' key in every menu"))

@@ -38,10 +38,6 @@ class _Keep(dict):
         return "{" + key + "}"
 
 
-def _problem(text: Text, message: str, warning: bool = False) -> Problem:
-    return Problem(text.where.file, text.where.line, text.where.path, message, warning)
-
-
 def writes_latin(code: str) -> bool:
     """Whether a language is written in the Latin script (CLDR's likely script for it)."""
     likely = get_global("likely_subtags").get(code.split("_")[0], "")
@@ -101,9 +97,8 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Prompt],
                 problems.append(Problem(located.file, exc.line, "", str(exc)))
                 unreadable = True
             if catalog is None and not lang.audio and not unreadable:
-                problems.append(Problem(lang.where.file, lang.where.line, lang.where.path,
-                                        f"no translations: {located.file} is missing (start it with "
-                                        f"`ivr translations add {lang.code}`)"))
+                problems.append(Problem.at(lang.where, f"no translations: {located.file} is missing "
+                                           f"(start it with `ivr translations add {lang.code}`)"))
                 unreadable = True
         latin = writes_latin(lang.code)
         for text in [] if unreadable else [lang.choose, *texts]:
@@ -148,27 +143,27 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Prompt],
                 continue
             limit = i18n.say_limit(lang.voice)
             if len(said.encode("utf-8")) > limit:
-                problems.append(_problem(text, f"the {lang.code} prompt is "
-                                         f"{len(said.encode('utf-8'))} bytes; Twilio's <Say> with "
-                                         f"{lang.voice} takes at most {limit}"))
+                problems.append(Problem.at(text.where, f"the {lang.code} prompt is "
+                                           f"{len(said.encode('utf-8'))} bytes; Twilio's <Say> with "
+                                           f"{lang.voice} takes at most {limit}"))
             speech[(lang.code, text.source)] = Prompt(said, lang.code, lang.say_language, lang.voice)
         own = problems[problems_before:]
         if missing:
-            own.append(Problem(lang.where.file, lang.where.line, lang.where.path,
-                               f"{len(missing)} of {len(recordings)} recordings are not in "
-                               f"locales/{lang.code}/audio/ yet (ivr audio-script {lang.code} lists them)"))
+            own.append(Problem.at(lang.where, f"{len(missing)} of {len(recordings)} recordings are "
+                                  f"not in locales/{lang.code}/audio/ yet (ivr audio-script "
+                                  f"{lang.code} lists them)"))
         if not own:
             complete.add(lang.code)
         elif lang.optional:
             # Left out of the menu, loudly, rather than stopping the line: offered whole or not at all.
             own = [replace(p, warning=True) for p in own]
-            own.append(Problem(lang.where.file, lang.where.line, lang.where.path,
-                               f"{lang.name} ({lang.code}) is incomplete and left out of the language menu "
-                               f"until it is (optional: true): {len(own)} problem(s) above", warning=True))
+            own.append(Problem.at(lang.where, f"{lang.name} ({lang.code}) is incomplete and left out "
+                                  f"of the language menu until it is (optional: true): {len(own)} "
+                                  "problem(s) above", warning=True))
         else:
-            own.append(Problem(lang.where.file, lang.where.line, lang.where.path,
-                               f"{lang.name} ({lang.code}) is incomplete ({len(own)} problem(s) above): complete "
-                               "it, or add `optional: true` to leave it out of the language menu until it is"))
+            own.append(Problem.at(lang.where, f"{lang.name} ({lang.code}) is incomplete ({len(own)} "
+                                  "problem(s) above): complete it, or add `optional: true` to leave it "
+                                  "out of the language menu until it is"))
         problems[problems_before:] = own
     return speech, problems, complete
 

@@ -14,13 +14,13 @@ from typing import Callable, Iterable, Mapping
 
 from markupsafe import Markup, escape
 
+from ..checks import DEAD_END, UNREACHABLE
 from ..model import LANGUAGE, TRANSFER, Flow, Node
 from ..problems import Problem
 
 NODE_WIDTH, LINE_HEIGHT, PADDING = 250, 18, 8
 COLUMN_GAP, ROW_GAP, MARGIN = 80, 16, 16
 CHARACTERS = 32  # what fits on a line of a box at the console's font size
-DEAD_END, UNREACHABLE = "dead end", "nothing leads to this node"
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Box:
 
     @property
     def dead_end(self) -> bool:
-        return any(p.message.startswith(DEAD_END) for p in self.problems)
+        return any(p.message == DEAD_END for p in self.problems)
 
     @property
     def unreachable(self) -> bool:
