@@ -18,6 +18,11 @@ from .voice import REHEARSAL_KEY, Rehearsal
 
 BASE = "http://localhost"
 DIAL_OUTCOMES = ("completed", "busy", "no-answer", "failed", "canceled")
+
+
+def dial_fields(outcome: str) -> dict[str, str]:
+    """What Twilio posts to a <Dial action> when the transfer ended so (bridged only when answered)."""
+    return {"DialCallStatus": outcome, "DialBridged": "true" if outcome == "completed" else "false"}
 SILENCE = ("", "-", "silence")
 # A number from the fictional 555-01xx range: the simulated caller is nobody.
 SIMULATED_CALLER = "+12075550199"
@@ -112,8 +117,7 @@ class Simulator:
                 yield "(caller hangs up)"
                 return None
             yield f"[dials {then.number}: {outcome}]"
-            bridged = "true" if outcome == "completed" else "false"
-            return url(then.done), {"DialCallStatus": outcome, "DialBridged": bridged}
+            return url(then.done), dial_fields(outcome)
         if isinstance(then, Goto):
             return url(then.state), {}
         if isinstance(then, Hangup) or then is None:

@@ -70,17 +70,22 @@ def transcript(nav: Navigator, lang: str) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def audio_script(line: Line, lang: str) -> str:
-    """CSV for a voice artist: the file each recording must be saved as, and what it must say."""
+def recording_rows(line: Line, lang: str) -> list[dict[str, str]]:
+    """Each recording a recorded language needs, once: file (where it must be saved), recorded
+    ("yes"/"no"), english, say_this."""
     flow = line.flow
     language = flow.languages.get(lang) or flow.pending_languages[lang]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["file", "recorded", "english", "say_this"])
-    seen = set()
+    rows: dict[str, dict[str, str]] = {}
     for name, english, text, recorded in recording_script(flow, line.speech, language):
-        if name in seen:
-            continue
-        seen.add(name)
-        writer.writerow([f"locales/{lang}/audio/{name}", "yes" if recorded else "no", english, text])
+        rows.setdefault(name, {"file": f"locales/{lang}/audio/{name}", "recorded": "yes" if recorded else "no",
+                               "english": english, "say_this": text})
+    return list(rows.values())
+
+
+def audio_script(line: Line, lang: str) -> str:
+    """CSV for a voice artist: the file each recording must be saved as, and what it must say."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, ["file", "recorded", "english", "say_this"])
+    writer.writeheader()
+    writer.writerows(recording_rows(line, lang))
     return buffer.getvalue()

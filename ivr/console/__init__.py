@@ -48,6 +48,7 @@ def init_app(app: Flask) -> bool:
         WTF_CSRF_TIME_LIMIT=SESSION_HOURS * 3600,
     )
     csrf.init_app(app)
+    app.extensions[auth.THROTTLE] = auth.LoginThrottle()
     app.register_blueprint(bp)
     return True
 

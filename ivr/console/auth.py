@@ -70,8 +70,21 @@ class LoginThrottle:
             self._failures.pop(("name", name.lower()), None)
 
 
+#: Where init_app keeps the app's LoginThrottle.
+THROTTLE = "ivr.console.throttle"
+
+
 def throttle() -> LoginThrottle:
-    return current_app.extensions.setdefault("ivr.console.throttle", LoginThrottle())
+    return current_app.extensions[THROTTLE]
+
+
+def staff() -> users.Users | None:
+    """The users file, read afresh (a removed user is out at once); None, logged, if it is unreadable."""
+    try:
+        return users.read(current_app.extensions["ivr.settings"].console_users)
+    except users.UsersFileError as exc:
+        log.error("console login refused: %s", exc)
+        return None
 
 
 def current_user() -> str | None:
@@ -80,12 +93,8 @@ def current_user() -> str | None:
     name = session.get("user")
     if not name or time.time() - session.get("at", 0) > SESSION_HOURS * 3600:
         return None
-    try:
-        found = users.read(current_app.extensions["ivr.settings"].console_users)
-    except users.UsersFileError as exc:
-        log.error("console login refused: %s", exc)
-        return None
-    return name if found.stamp(name) == session.get("stamp") else None
+    found = staff()
+    return name if found is not None and found.stamp(name) == session.get("stamp") else None
 
 
 def wants_json() -> bool:
@@ -145,11 +154,7 @@ def login():
         minutes = max(1, round(waiting / 60))
         flash(f"Too many failed logins. Try again in {minutes} minute{'s' if minutes != 1 else ''}.", "error")
         return render_template("console/login.html", next=request.form.get("next", ""), name=name), 429
-    try:
-        found = users.read(current_app.extensions["ivr.settings"].console_users)
-    except users.UsersFileError as exc:
-        log.error("console login refused: %s", exc)
-        found = None
+    found = staff()
     if found is None or not found.check(name, password):
         throttle().failed(name, address)
         log.warning("a console login failed")  # no name, no address: nothing to collect from logs

@@ -2,8 +2,6 @@
 are on disk (which may differ from the version served), and each language's state."""
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +13,7 @@ from ..line import Line
 from ..model import Flow, Language
 from ..problems import Problem
 from ..served import LineHolder, content_version
-from ..transcript import audio_script
+from ..transcript import recording_rows
 
 
 @dataclass(frozen=True)
@@ -29,10 +27,6 @@ class Validation:
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if not p.warning]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.warning]
 
 
 def validate(root: Path, production: bool) -> Validation:
@@ -55,7 +49,8 @@ class Health:
 
 
 def files_changed(holder: LineHolder) -> bool:
-    """Whether the content files differ from the version the line serves."""
+    """Whether the content files differ from the version the line serves (the flow page's question;
+    the health page's Health answers it with the version it has read)."""
     return content_version(holder.root) != holder.current.version
 
 
@@ -109,12 +104,6 @@ class LanguageState:
         return self.done == self.total
 
 
-def recordings(line: Line, code: str) -> list[dict[str, str]]:
-    """Each recording a recorded language needs, as `ivr audio-script` lists them: file, recorded
-    ("yes"/"no"), english, say_this."""
-    return list(csv.DictReader(io.StringIO(audio_script(line, code))))
-
-
 def languages(line: Line, root: Path) -> list[LanguageState]:
     """Every language of the served line, offered or still waiting, with how complete it is on disk."""
     flow = line.flow
@@ -126,7 +115,7 @@ def languages(line: Line, root: Path) -> list[LanguageState]:
             found.append(LanguageState(language, offered, len(sources), len(sources), None, True))
             continue
         if language.audio:
-            rows = recordings(line, code)
+            rows = recording_rows(line, code)
             done, total = sum(1 for r in rows if r["recorded"] == "yes"), len(rows)
         else:
             try:

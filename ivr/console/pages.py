@@ -16,7 +16,7 @@ from ..kinds import KINDS
 from ..navigator import Visit
 from ..served import LineHolder
 from ..stats.report import PERIODS, write_csv
-from ..transcript import transcript
+from ..transcript import recording_rows, transcript
 from . import bp, content, diagram
 
 #: The console's pages, as the menu at the top lists them.
@@ -94,7 +94,7 @@ def language(code: str):
     if state is None:
         abort(404)
     checked = content.validate(holder().root, production=False)
-    records = content.recordings(line, code) if state.language.audio else []
+    records = recording_rows(line, code) if state.language.audio else []
     return render_template("console/language.html", title=state.language.name, state=state,
                            transcript=transcript(served.navigator, code).splitlines(),
                            problems=content.problems_of_language(checked.problems, code), records=records)
@@ -134,7 +134,7 @@ def report_tables(start: date, end: date, by: str) -> tuple[list, str | None]:
 def statistics():
     start, end, by, wrong = report_range()
     tables, unavailable = ([], None) if wrong else report_tables(start, end, by)
-    threshold = getattr(current_app.extensions["ivr.stats"], "threshold", 5)
+    threshold = current_app.extensions["ivr.stats"].threshold
     return render_template("console/statistics.html", title="Statistics", start=start, end=end, by=by,
                            periods=list(PERIODS), wrong=wrong, unavailable=unavailable, tables=tables,
                            threshold=threshold), 400 if wrong else 200

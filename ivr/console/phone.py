@@ -12,13 +12,13 @@ import holidays
 from flask import current_app, jsonify, render_template, request
 
 from ..hours import now_in
+from ..simulate import DIAL_OUTCOMES
 from . import bp
 from .rehearsal import LineFault, PhoneCalls
 
 KEYS = re.compile(r"^[0-9*#]{0,10}$")
-#: How each transfer outcome is offered to staff, in Twilio's words for the webhook.
-OUTCOMES = {"completed": "Answered", "busy": "Busy", "no-answer": "No answer", "failed": "Failed",
-            "canceled": "Canceled"}
+#: How each transfer outcome (Twilio's word, as the simulator offers them) is offered to staff.
+OUTCOMES = dict(zip(DIAL_OUTCOMES, ("Answered", "Busy", "No answer", "Failed", "Canceled"), strict=True))
 
 
 def clock_presets(today: date, country: str, subdivision: str | None) -> list[tuple[str, str]]:

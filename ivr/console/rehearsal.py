@@ -15,7 +15,7 @@ from datetime import datetime
 from flask import Flask
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from ..simulate import CallParams, signed_post
+from ..simulate import CallParams, dial_fields, signed_post
 from ..steps import SILENCE_IGNORED, Dial, Goto, Prompt, Step
 from ..urls import audio_url, url
 from ..voice import Rehearsal
@@ -59,7 +59,7 @@ class PhoneCalls:
         if found.waiting == "dial":
             if dial is None:
                 raise ValueError("the line is dialling: choose how the transfer ends")
-            return self.walk(found, {"DialCallStatus": dial, "DialBridged": str(dial == "completed").lower()})
+            return self.walk(found, dial_fields(dial))
         if digits is None:
             raise ValueError("the line is waiting for keys")
         return self.walk(found, {"Digits": digits})
