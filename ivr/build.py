@@ -21,7 +21,7 @@ from . import i18n
 from .characters import first_control
 from .hours import DAYS, HolidayCalendar, Hours, parse_week
 from .model import (
-    GLOBAL_ACTIONS, KEYPAD, PERSON, Destination, Flow, GlobalKey, Language, LanguageCheck, Node, Option,
+    GLOBAL_ACTIONS, ID, KEYPAD, PERSON, Destination, Flow, GlobalKey, Language, LanguageCheck, Node, Option,
     Text, Where,
     placeholders_of,
 )
@@ -38,8 +38,6 @@ DESTINATION_FIELDS = {"name", "number", "call", "source", "status", "next", "hou
 ANSWERED_BY = ("person", "service")
 LINE_FIELDS = {"name", "start", "person", "goodbye", "default_language", "languages", "keys",
                "phrases", "max_misses", "time_zone", "holidays", "whisper", "directory", "language_check"}
-#: What a node's, a destination's or a language's id may be: it travels in URLs and statistics.
-ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 #: In `line.language_check`, the option that goes on with the transfer after all.
 CONNECT = "connect"
 

@@ -1,6 +1,7 @@
 """The call flow as immutable data: what the loader builds and every other module reads."""
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -9,6 +10,10 @@ from typing import Mapping
 
 from .hours import HolidayCalendar, Hours
 from .problems import Where
+
+#: What a node's, a destination's, a language's or a search kind's id may be: short, no spaces.
+#: It travels in URLs and is counted in statistics (ivr.stats.events checks events against it).
+ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 
 #: The names of the node kinds; what each kind is and does is declared in `ivr.kinds`.
 MENU, MESSAGE, LANGUAGE, TRANSFER, GOODBYE = "menu", "message", "language", "transfer", "goodbye"

@@ -16,6 +16,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
+from .flow import menu_files
+from .i18n import catalog_path
 from .source import load
 
 TEMPLATE = Path("locales") / "messages.pot"
@@ -24,17 +26,13 @@ METHOD_MAP = [("menus/**.yaml", "ivr_yaml")]
 
 def line_name(root: Path) -> str:
     """The line's name from its `line` section, even when the line does not load yet."""
-    for path in sorted((root / "menus").glob("*.yaml")):
+    for path in menu_files(root):
         src, _ = load(path)
         data = src.data if isinstance(src.data, dict) else {}
         line = data.get("line")
         if isinstance(line, dict) and isinstance(line.get("name"), str):
             return line["name"]
     return root.resolve().name
-
-
-def catalog_file(root: Path, code: str) -> Path:
-    return root / "locales" / code / "LC_MESSAGES" / "messages.po"
 
 
 def template(root: Path, project: str) -> Catalog:
@@ -98,7 +96,7 @@ def add(root: Path, code: str, project: str) -> Path:
         Locale.parse(code)
     except (ValueError, UnknownLocaleError) as exc:
         raise ValueError(f"'{code}' is not a language code babel knows (like fr, pt_BR, so): {exc}") from None
-    path = catalog_file(root, code)
+    path = catalog_path(root, code)
     if path.exists():
         raise FileExistsError(f"{path} exists already: `ivr translations update` brings it up to date")
     catalog = Catalog(locale=code, project=project, version="", msgid_bugs_address="", fuzzy=False,

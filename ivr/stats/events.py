@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..model import ID
+
 #: How a transfer ended. `connected` only when Twilio reports the call bridged.
 OUTCOMES = ("connected", "busy", "no-answer", "failed", "canceled", "declined", "closed")
 #: A menu that got no usable key.
@@ -23,8 +25,6 @@ BANDS = ((60, "<1 min"), (180, "1-3 min"), (600, "3-10 min"), (1800, "10-30 min"
          (None, "30+ min"))
 BAND_LABELS = tuple(label for _, label in BANDS)
 
-# Ids come from the menus (node, destination, language, search kind): short, no spaces.
-_ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 # A county is a name: letters, spaces and punctuation, never a digit (so never a ZIP code).
 _COUNTY = re.compile(r"[^\W\d_][^\d]{0,63}")
 
@@ -75,7 +75,7 @@ class LanguageChosen:
     hour: datetime | None = _hour()
 
     def __post_init__(self) -> None:
-        _check(self.lang, _ID, "language")
+        _check(self.lang, ID, "language")
 
     @property
     def cell(self) -> tuple[str, str, str, str]:
@@ -93,8 +93,8 @@ class MenuReached:
     hour: datetime | None = _hour()
 
     def __post_init__(self) -> None:
-        _check(self.node, _ID, "node")
-        _check(self.lang, _ID, "language")
+        _check(self.node, ID, "node")
+        _check(self.lang, ID, "language")
         _check(self.call, _CALL_KEY, "per-call key", "Statistics.call_key(CallSid)")
 
     def of_call(self, call: str) -> "MenuReached":
@@ -120,7 +120,7 @@ class KeyMissed:
     hour: datetime | None = _hour()
 
     def __post_init__(self) -> None:
-        _check(self.node, _ID, "node")
+        _check(self.node, ID, "node")
         _one_of(self.which, MISSES, "miss")
 
     @property
@@ -135,8 +135,8 @@ class TransferTried:
     hour: datetime | None = _hour()
 
     def __post_init__(self) -> None:
-        _check(self.destination, _ID, "destination")
-        _check(self.from_node, _ID, "node")
+        _check(self.destination, ID, "destination")
+        _check(self.from_node, ID, "node")
 
     @property
     def cell(self) -> tuple[str, str, str, str]:
@@ -150,7 +150,7 @@ class TransferEnded:
     hour: datetime | None = _hour()
 
     def __post_init__(self) -> None:
-        _check(self.destination, _ID, "destination")
+        _check(self.destination, ID, "destination")
         _one_of(self.outcome, OUTCOMES, "transfer outcome")
 
     @property
@@ -168,7 +168,7 @@ class DirectorySearch:
     hour: datetime | None = _hour()
 
     def __post_init__(self) -> None:
-        _check(self.kind, _ID, "search kind")
+        _check(self.kind, ID, "search kind")
         if self.county:
             _check(self.county, _COUNTY, "county", "a county's name (never a ZIP code)")
 
