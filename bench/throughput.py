@@ -4,8 +4,8 @@ Run: .venv/bin/python bench/throughput.py [seconds per turn] [rounds]   (default
 
 This machine's speed drifts by 10% or more from one run to the next (other tenants share its
 cores). So for each step the four servers are started once, warmed, and then measured in
-rounds: in each round every server has one turn of `seconds`, in an order that rotates from
-round to round. The line is compared with the floor measured in the same round, seconds
+rounds: in each round every server has one turn of `seconds`, in a shuffled order (so that no
+server always follows the same one, whose last requests and writes may still be settling). The line is compared with the floor measured in the same round, seconds
 apart: the ratio reported is the median of those paired ratios, with the middle half of them
 beside it to show the spread. A second copy of the signed floor shows how far apart two
 identical servers measure: differences smaller than that are this machine's noise.
@@ -13,10 +13,12 @@ identical servers measure: differences smaller than that are this machine's nois
 from __future__ import annotations
 
 import os
+import random
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -34,6 +36,10 @@ CONNECTIONS = 32
 #: Seconds of traffic before a server's first turn: its workers are forked and have answered
 #: (and counted) their first calls. A line answers calls for weeks; its start is measured elsewhere.
 WARM_UP = 1
+#: Seconds between two turns: the last server's closed connections and last writes settle.
+SETTLE = 0.2
+#: The shuffles of the turns' order: fixed, so that two runs take turns alike.
+ORDER_SEED = 13
 #: The line is measured with its statistics on, as it runs: on its default SQLite file, and on a
 #: PostgreSQL server (Debian's, started here as the tests start it).
 LINES = ("line", "line+pg")
@@ -167,9 +173,10 @@ def measure(seconds: int = 1, rounds: int = 30) -> dict[str, StepResult]:
                         server_env = {**env, "BENCH_FLOOR_BODY": str(body), "PYTHONPATH": str(REPO / "bench")}
                     running[name] = servers.enter_context(gunicorn(app, server_env))
                     wrk(running[name][1], path, fields, WARM_UP, CONNECTIONS)
-                for turn in range(rounds):
-                    order = SERVERS[turn % len(SERVERS):] + SERVERS[:turn % len(SERVERS)]
-                    for name in order:
+                shuffles = random.Random(ORDER_SEED)
+                for _ in range(rounds):
+                    for name in shuffles.sample(SERVERS, len(SERVERS)):
+                        time.sleep(SETTLE)
                         proc, port = running[name]
                         turns[name].append(run(proc, port, path, fields, seconds, database=name == "line+pg"))
             results[step] = StepResult(turns)
@@ -180,7 +187,7 @@ def report(results: dict[str, StepResult], seconds: int = 1) -> list[str]:
     rounds = len(next(iter(results.values())).turns["signed"])
     lines = [f"gunicorn with {SETTINGS}; wrk -t2 -c{CONNECTIONS}, 127.0.0.1; the four servers of a step "
              f"run side by side, each warmed for {WARM_UP} s, then take turns of {seconds} s for "
-             f"{rounds} rounds (order rotating); each server's row is its median round; the line "
+             f"{rounds} rounds (order shuffled); each server's row is its median round; the line "
              "counts statistics on SQLite (line) and on PostgreSQL (line+pg); ratios are the median "
              "of the rounds' paired ratios", ""]
     for step, result in results.items():
