@@ -15,6 +15,7 @@ import secrets
 import stat
 import tempfile
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
@@ -26,8 +27,14 @@ NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 MIN_PASSWORD = 12
 #: A new file is readable by its group (the service's: chgrp ivr), never by others.
 NEW_FILE_MODE = 0o640
-#: Checked when the name is unknown, so a wrong name takes as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password of anyone")
+
+
+@cache
+def _dummy_hash() -> str:
+    """What an unknown name's password is checked against, so that it takes as long as a known
+    one's. Made on the first login, not at import: a scrypt hash costs 0.1 s, which every process
+    that imports the line (each `ivr` command, each gunicorn master) would otherwise pay."""
+    return generate_password_hash("not a password of anyone")
 
 
 class UsersFileError(ValueError):
@@ -44,7 +51,7 @@ class Users:
     def check(self, name: str, password: str) -> bool:
         """Whether `password` is `name`'s, in about the same time whether or not the name exists."""
         stored = self.hashes.get(name)
-        ok = check_password_hash(stored or _DUMMY_HASH, password)
+        ok = check_password_hash(stored or _dummy_hash(), password)
         return ok and stored is not None
 
     def stamp(self, name: str) -> str | None:
