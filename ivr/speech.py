@@ -83,6 +83,18 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Prompt],
     complete: set[str] = set()
     seen: set[str] = set()
     texts = [t for _, t in flow.texts() if not (t.source in seen or seen.add(t.source))]  # each sentence once
+    englishes: dict[str, str | None] = {}
+
+    def english_of(text: Text) -> str | None:
+        """The sentence as spoken, numbers filled in: worked out once for every language; None when
+        its braces are not placeholders (reported by the flow check)."""
+        if text.source not in englishes:
+            try:
+                englishes[text.source] = text.source.format_map(_Keep(spoken))
+            except (KeyError, IndexError, ValueError):
+                englishes[text.source] = None
+        return englishes[text.source]
+
     for lang in flow.languages.values():
         missing: set[str] = set()
         recordings: set[str] = set()
@@ -100,7 +112,7 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Prompt],
                 problems.append(Problem.at(lang.where, f"no translations: {located.file} is missing "
                                            f"(start it with `ivr translations add {lang.code}`)"))
                 unreadable = True
-        latin = writes_latin(lang.code)
+        latin, limit = writes_latin(lang.code), i18n.say_limit(lang.voice)
         for text in [] if unreadable else [lang.choose, *texts]:
             translated = not (text is lang.choose or lang.code == flow.default_language or text.only_numbers)
             if not translated:
@@ -123,10 +135,9 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Prompt],
                                                           "which its voice mispronounces: write names in "
                                                           "the language's own script"))
                     continue
-            try:
-                english = text.source.format_map(_Keep(spoken))
-            except (KeyError, IndexError, ValueError):
-                continue  # a bad placeholder in the English, reported by the flow check
+            english = english_of(text)
+            if english is None:
+                continue
             try:
                 said = said.format_map(_Keep(spoken)) if said is not None else english
             except (KeyError, IndexError, ValueError):
@@ -141,7 +152,6 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Prompt],
                     missing.add(name)
                 speech[(lang.code, text.source)] = Prompt(said, lang.code, audio=found or name)
                 continue
-            limit = i18n.say_limit(lang.voice)
             if len(said.encode("utf-8")) > limit:
                 problems.append(Problem.at(text.where, f"the {lang.code} prompt is "
                                            f"{len(said.encode('utf-8'))} bytes; Twilio's <Say> with "
