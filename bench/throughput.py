@@ -131,13 +131,14 @@ class StepResult:
         turns = sorted(self.turns[name], key=lambda m: m.rps)
         return turns[len(turns) // 2]
 
-    def paired(self, name: str, by_cpu: bool = False) -> list[float]:
-        """The line against the signed floor of the same round, round by round."""
-        return [(floor.cpu_us / line.cpu_us) if by_cpu else (line.rps / floor.rps)
-                for line, floor in zip(self.turns[name], self.turns["signed"])]
+    def paired(self, name: str, by_cpu: bool = False, floor: str = "signed") -> list[float]:
+        """A server against a floor measured in the same round, round by round."""
+        return [(low.cpu_us / server.cpu_us) if by_cpu else (server.rps / low.rps)
+                for server, low in zip(self.turns[name], self.turns[floor])]
 
-    def ratio(self, name: str, by_cpu: bool = False) -> float:
-        return statistics.median(self.paired(name, by_cpu))
+    def ratio(self, name: str, by_cpu: bool = False, floor: str = "signed") -> float:
+        """The median of the paired ratios."""
+        return statistics.median(self.paired(name, by_cpu, floor))
 
 
 def spread(values: list[float]) -> str:
@@ -185,7 +186,7 @@ def measure(seconds: int = 1, rounds: int = 30) -> dict[str, StepResult]:
 
 def report(results: dict[str, StepResult], seconds: int = 1) -> list[str]:
     rounds = len(next(iter(results.values())).turns["signed"])
-    lines = [f"gunicorn with {SETTINGS}; wrk -t2 -c{CONNECTIONS}, 127.0.0.1; the four servers of a step "
+    lines = [f"gunicorn with {SETTINGS}; wrk -t2 -c{CONNECTIONS}, 127.0.0.1; the {len(SERVERS)} servers of a step "
              f"run side by side, each warmed for {WARM_UP} s, then take turns of {seconds} s for "
              f"{rounds} rounds (order shuffled); each server's row is its median round; the line "
              "counts statistics on SQLite (line) and on PostgreSQL (line+pg); ratios are the median "
@@ -201,18 +202,14 @@ def report(results: dict[str, StepResult], seconds: int = 1) -> list[str]:
                      else " (SQLite's work included)")
             lines.append(f"  {name:<8} CPU per request over all rounds in the statistics writer thread "
                          f"{per_request(turns, 'background_s'):.1f} us{where}")
-        noise = result.paired(CONTROL)
-        lines.append(f"  {CONTROL} / signed floor {statistics.median(noise):5.2f}x throughput ({spread(noise)}): "
-                     "the same floor twice, this run's own noise")
+        lines.append(f"  {CONTROL} / signed floor {result.ratio(CONTROL):5.2f}x throughput "
+                     f"({spread(result.paired(CONTROL))}): the same floor twice, this run's own noise")
         for name in LINES:
-            throughput, cpu = result.paired(name), result.paired(name, by_cpu=True)
-            bare = statistics.median(line.rps / floor.rps for line, floor in
-                                     zip(result.turns[name], result.turns["bare"]))
-            lines.append(f"  {name} / bare floor   {bare:5.2f}x throughput")
-            lines.append(f"  {name} / signed floor {statistics.median(throughput):5.2f}x throughput "
-                         f"({spread(throughput)})   target {TARGET}x or better; p99 target < 20 ms; errors 0")
-            lines.append(f"  {name} / signed floor {statistics.median(cpu):5.2f}x by worker CPU per request "
-                         f"({spread(cpu)})")
+            lines.append(f"  {name} / bare floor   {result.ratio(name, floor='bare'):5.2f}x throughput")
+            lines.append(f"  {name} / signed floor {result.ratio(name):5.2f}x throughput "
+                         f"({spread(result.paired(name))})   target {TARGET}x or better; p99 target < 20 ms; errors 0")
+            lines.append(f"  {name} / signed floor {result.ratio(name, by_cpu=True):5.2f}x by worker CPU per request "
+                         f"({spread(result.paired(name, by_cpu=True))})")
     return lines
 
 
@@ -221,11 +218,11 @@ def misses(results: dict[str, StepResult]) -> list[str]:
     missed = []
     for step, result in results.items():
         for name in LINES:
-            line = result.typical(name)
-            ratio = result.ratio(name)
-            if ratio < TARGET or line.p99_ms >= 20 or any(m.errors for m in result.turns[name]):
+            line, ratio = result.typical(name), result.ratio(name)
+            errors = sum(m.errors for m in result.turns[name])
+            if ratio < TARGET or line.p99_ms >= 20 or errors:
                 missed.append(f"{step} ({name}): {ratio:.2f}x of the signed floor, "
-                              f"p99 {line.p99_ms:.1f} ms, {sum(m.errors for m in result.turns[name])} errors")
+                              f"p99 {line.p99_ms:.1f} ms, {errors} errors")
     return missed
 
 
