@@ -213,6 +213,19 @@ class Flow:
     directory: DirectorySettings | None = None
     language_check: "LanguageCheck | None" = None
 
+    def key_for(self, action: str) -> GlobalKey | None:
+        """The key that does `action` in every menu, if one does."""
+        return next((key for key in self.keys.values() if key.action == action), None)
+
+    def chain(self, dest_id: str | None) -> list[Destination]:
+        """The destinations a transfer to `dest_id` tries, in order, each once."""
+        found, seen = [], set()
+        while dest_id and dest_id in self.destinations and dest_id not in seen:
+            seen.add(dest_id)
+            found.append(self.destinations[dest_id])
+            dest_id = self.destinations[dest_id].next
+        return found
+
     def phrase(self, name: str) -> Text:
         return self.phrases[name]
 

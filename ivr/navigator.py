@@ -261,20 +261,10 @@ class Navigator:
         return tuple(self.prompt(key.say, lang) for key in self.flow.keys.values())
 
     # -- transfers ------------------------------------------------------------------------------
-    def chain(self, dest_id: str | None) -> list[Destination]:
-        """The destinations a transfer tries, in order, each once."""
-        found, seen = [], set()
-        destinations = self.flow.destinations
-        while dest_id and dest_id in destinations and dest_id not in seen:
-            seen.add(dest_id)
-            found.append(destinations[dest_id])
-            dest_id = destinations[dest_id].next
-        return found
-
     def dialled_now(self, dest_id: str | None) -> Destination | None:
         """The destination a transfer from `dest_id` would dial now (the first open one with a number)."""
         now = self.clock()
-        return next((d for d in self.chain(dest_id) if d.number and is_open(d.hours, now, self.flow.calendar)), None)
+        return next((d for d in self.flow.chain(dest_id) if d.number and is_open(d.hours, now, self.flow.calendar)), None)
 
     def dial_from(self, node: Node, visit: Visit, dest_id: str | None) -> Step:
         """Dial the first destination from `dest_id` on that is open (saying which are closed),
@@ -282,7 +272,7 @@ class Navigator:
         now = self.clock()
         said: list[Prompt] = []
         closed: list[TransferEnded] = []
-        for dest in self.chain(dest_id):
+        for dest in self.flow.chain(dest_id):
             if dest.number is None:
                 continue
             if not is_open(dest.hours, now, self.flow.calendar):
@@ -334,7 +324,7 @@ class Navigator:
 
     def numbers_and_goodbye(self, node: Node, lang: str) -> Step:
         """The end of every failed transfer: numbers to call, said twice, then goodbye."""
-        chain = self.chain(node.to)
+        chain = self.flow.chain(node.to)
         said = [self.phrase("not_connected", lang)]
         for _ in range(2):
             for dest in chain:
@@ -351,7 +341,7 @@ class Navigator:
         ended = (TransferEnded(dest_id, dial_outcome(status, bridged)),) if dest_id else ()
         if status == "completed" and bridged:
             return self.goodbye(visit.lang).counting(*ended)
-        tried = [d.id for d in self.chain(node.to)]
+        tried = [d.id for d in self.flow.chain(node.to)]
         following = tried[tried.index(dest_id) + 1:] if dest_id in tried else []
         if following:
             return self.dial_from(node, visit, following[0]).after(self.phrase("trying_next", visit.lang)).counting(*ended)

@@ -34,7 +34,8 @@ class Transcriber:
 
     def key_of(self, action: str) -> str:
         """The key that does `action` in every menu, e.g. '`*`' for back ('none' if no key does)."""
-        return next((f"`{k.key}`" for k in self.nav.flow.keys.values() if k.action == action), "none")
+        key = self.nav.flow.key_for(action)
+        return f"`{key.key}`" if key else "none"
 
     @staticmethod
     def said(prompt: Prompt) -> str:

@@ -94,13 +94,8 @@ def lines_of(flow: Flow, node: Node) -> list[tuple[str, str]]:
     if words:
         lines.append(("words", short(words)))
     if node.kind == TRANSFER and node.to:
-        dest, seen = flow.destinations.get(node.to), set()
-        label = "dials"
-        while dest is not None and dest.id not in seen:
-            seen.add(dest.id)
-            lines.append(("dials", short(f"{label} {dest.name.source}")))
-            label = "then"
-            dest = flow.destinations.get(dest.next or "")
+        for position, dest in enumerate(flow.chain(node.to)):
+            lines.append(("dials", short(f"{'then' if position else 'dials'} {dest.name.source}")))
         lines.append(("dials", "then the numbers, read out"))
     if node.service_codes:
         lines.append(("dials", short("finds " + ", ".join(node.service_codes))))

@@ -181,7 +181,7 @@ def call(live: LiveLine, line: Line, max_steps: int = 8) -> Iterator[Result]:
     nav = Navigator(line, KINDS)
     flow = nav.flow
     language_key = flow.languages[flow.default_language].key
-    person_key = next(key.key for key in flow.keys.values() if key.action == PERSON)
+    person_key = flow.key_for(PERSON).key  # a line without one does not load
     what, path, fields = f"start '{flow.start}'", "/voice", {}
     for _ in range(max_steps):
         answer = live.post(path, fields)

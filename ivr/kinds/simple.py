@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Mapping
 
-from ..model import Node
+from ..model import PERSON, Node
 from ..steps import SILENCE_IGNORED, SILENCE_MISSES, SILENCE_REPEATS, Choice, Goto, Hangup, Listen, Prompt, Step
 from ..build import CONNECT
 from ..stats.events import LanguageChosen
@@ -132,7 +132,7 @@ class Language(NodeKind):
     def arrive(self, nav: Navigator, node: Node, visit: Visit) -> Step:
         languages = tuple(Choice(language.key, node.next, nav.prompt(language.choose, language.code))
                           for language in nav.flow.languages.values())
-        person = next((k for k in nav.flow.keys.values() if k.action == "person"), None)
+        person = nav.flow.key_for(PERSON)
         person_prompts = tuple(nav.prompt(person.say, code) for code in nav.flow.languages) if person else ()
         person_choice = (Choice(person.key, nav.flow.person, None, everywhere=True),) if person else ()
         prompts = nav.prompts(node.say, visit.lang) + tuple(c.prompt for c in languages) + person_prompts
@@ -217,13 +217,13 @@ class Transfer(NodeKind):
 
     def transcribe(self, t: Transcriber, node: Node) -> list[str]:
         out = t.said_lines(node.say) + [""]
-        for position, dest in enumerate(t.nav.chain(node.to), 1):
+        for position, dest in enumerate(t.nav.flow.chain(node.to), 1):
             number = dest.number or dest.call
             out.append(f"{position}. dials {t.said(t.nav.prompt(dest.name, t.lang))}, {number} ({dest.status})")
         out.append(f"If no one answers: \"{t.said(t.nav.phrase('not_connected', t.lang))}\", the numbers "
                    "twice, then goodbye.")
         check = t.nav.flow.language_check
-        first = t.nav.chain(node.to)[:1]
+        first = t.nav.flow.chain(node.to)[:1]
         if check and first and first[0].languages and t.lang not in first[0].languages:
             out += ["", f"First, as {first[0].id} lists no `{t.lang}`:"]
             out += t.said_lines(check.say)
