@@ -40,8 +40,8 @@ def back_targets_and_problems(builder: Builder, flow: Flow, kinds: Mapping[str, 
     problems = builder.problems
     problems_before = len(problems)
 
-    def unknown(where: Where, what: str, ref: str) -> None:
-        problems.append(Problem.at(where, f"{what} unknown node '{ref}'"))
+    def unknown(where: Where, what: str, ref: str, suffix: str = "") -> None:
+        problems.append(Problem.at(where, f"{what} unknown node '{ref}'", suffix=suffix))
 
     for field_name in ("start", "person", "goodbye"):
         ref = getattr(flow, field_name)
@@ -53,12 +53,11 @@ def back_targets_and_problems(builder: Builder, flow: Flow, kinds: Mapping[str, 
     check = flow.language_check
     for option in check.options.values() if check else ():
         if option.goto != CONNECT and option.goto not in nodes:
-            unknown(Where(option.where.file, option.where.line, option.where.path + ".goto"), "goes to", option.goto)
+            unknown(option.where, "goes to", option.goto, ".goto")
     for node in nodes.values():
         for option in node.options.values():
             if option.goto not in nodes:
-                unknown(Where(option.where.file, option.where.line, option.where.path + ".goto"),
-                        "goes to", option.goto)
+                unknown(option.where, "goes to", option.goto, ".goto")
         if node.next and node.next not in nodes:
             unknown(node.where, "next is", node.next)
         if node.back and node.back not in nodes:

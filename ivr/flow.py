@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
-from . import directory_settings
+from . import directory_settings, i18n
 from .build import Builder, build_flow
 from .checks import back_targets_and_problems, check_chains, check_keys, check_placeholders
 from .kinds import KINDS
@@ -73,7 +73,7 @@ def check(root: Path, production: bool = False) -> tuple[Line | None, list[Probl
 def unlisted_catalogs(root: Path, languages) -> list[Problem]:
     """A catalog in locales/ for a language the line does not list is never spoken: say so."""
     found = []
-    for path in sorted(root.glob("locales/*/LC_MESSAGES/messages.po")):
+    for path in i18n.catalog_files(root):
         code = path.parent.parent.name
         if code not in languages:
             found.append(Problem(str(path.relative_to(root)), 1, "", f"a catalog for '{code}', which "

@@ -54,6 +54,11 @@ def catalog_path(root: Path, code: str) -> Path:
     return root / "locales" / code / "LC_MESSAGES" / "messages.po"
 
 
+def catalog_files(root: Path) -> list[Path]:
+    """Every language's catalog under `root`, listed or not, in order."""
+    return sorted(root.glob("locales/*/LC_MESSAGES/messages.po"))
+
+
 class CatalogError(Exception):
     """A catalog that cannot be read at all; `line` is where the trouble starts."""
 
@@ -139,12 +144,12 @@ def translation(catalog: Mapping[str, str] | None, msgid: str) -> str | None:
     return catalog.get(msgid) if catalog is not None else None
 
 
-def spoken_number(number: str, home: str = "US") -> str:
+def spoken_number(number: str) -> str:
     """Write a phone number so any voice reads it digit by digit, in groups: '8 6 6, 8 1 1, 5 6 9 5'.
-    A number of another country is read as it is dialled from `home`: '0 1 1, 4 4, 2 0, ...'."""
+    A number of another country is read as it is dialled from the US: '0 1 1, 4 4, 2 0, ...'."""
     if number.startswith("+") and not number.startswith("+1"):
         try:
-            dialled = phonenumbers.format_out_of_country_calling_number(phonenumbers.parse(number, None), home)
+            dialled = phonenumbers.format_out_of_country_calling_number(phonenumbers.parse(number, None), "US")
         except phonenumbers.NumberParseException:
             dialled = number
         return ", ".join(" ".join(group) for group in re.findall(r"\d+", dialled))

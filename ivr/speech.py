@@ -148,7 +148,7 @@ def build_speech(flow: Flow, root: Path) -> tuple[dict[tuple[str, str], Prompt],
                 name = i18n.audio_name(english if text is not lang.choose else said)
                 found = i18n.find_audio(root, lang.code, name)
                 recordings.add(name)  # two prompts that say the same thing share one recording
-                if found is None and name not in missing:
+                if found is None:
                     missing.add(name)
                 speech[(lang.code, text.source)] = Prompt(said, lang.code, audio=found or name)
                 continue

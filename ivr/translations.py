@@ -17,7 +17,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 from .flow import menu_files
-from .i18n import catalog_path
+from .i18n import catalog_files, catalog_path
 from .source import load
 
 TEMPLATE = Path("locales") / "messages.pot"
@@ -80,7 +80,7 @@ def update(root: Path, project: str) -> tuple[bool, list[Merged]]:
         fresh.creation_date = old.creation_date  # a date change alone is not a change
     pot_changed = _write_if_changed(pot_path, render(fresh))
     merged = []
-    for path in sorted(root.glob("locales/*/LC_MESSAGES/messages.po")):
+    for path in catalog_files(root):
         catalog = read_po(io.BytesIO(path.read_bytes()), locale=path.parent.parent.name)
         catalog.update(fresh, update_creation_date=False)
         changed = _write_if_changed(path, render(catalog))
