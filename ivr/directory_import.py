@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .directory import (REFUSED, SAMPLE_MARKER, Directory, Issue, read_directory, read_manifest,
+from .directory import (REFUSED, SAMPLE_MARKER, Directory, Issue, code_key, read_directory, read_manifest,
                         write_manifest)
 from .directory_hsds import OPTIONAL_FILES, REQUIRED_FILES, Reader
 from .flow import check, menu_files
@@ -160,7 +160,9 @@ def line_searches(root: Path) -> LineDirectory | None:
         nodes = data.get("nodes") if isinstance(data.get("nodes"), dict) else {}
         for node_id, spec in nodes.items():
             if isinstance(spec, dict) and spec.get("type") == DIRECTORY and spec.get("kind"):
-                kind = spec["kind"] if isinstance(spec["kind"], str) else tuple(map(str, spec["kind"]))
+                # Stripped as the line reads it (DirectorySearch.parse).
+                kind = spec["kind"].strip() if isinstance(spec["kind"], str) else \
+                    tuple(str(code).strip() for code in spec["kind"])
                 where = f"{src.file}:{src.line(('nodes', node_id))} {node_id}"
                 searches.setdefault(_name(kind), (kind, where))
     if directory is None:
@@ -188,7 +190,7 @@ def _search_refusal(searches: list, directory: Directory) -> str | None:
         said.append("no place for the search(es) "
                     + "; ".join(f"{_name(kind)} ({where})" for kind, where in missing) + ".")
     for kind, where in spelled:
-        written = next(code for code in directory.kinds if code.casefold() == kind.casefold())
+        written = next(code for code in directory.kinds if code_key(code) == code_key(kind))
         said.append(f"The search {kind} ({where}) is written {written} in the data: write it so in "
                     "menus/.")
     return (" ".join(said) + f" The export's 20 most common taxonomy codes: {common}. Set `kind:` in "

@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from .build import Builder
-from .directory import Directory, load_directory
+from .directory import Directory, code_key, load_directory
 from .model import DIRECTORY, AreaOption, DirectorySettings, Flow
 from .problems import Problem
 from .source import KeyPath, Source
@@ -81,12 +81,12 @@ def check_directory(flow: Flow, root: Path, production: bool) -> tuple[Directory
     if directory is None:
         problems.append(Problem(shown, 1, "", "the directory cannot be read (see above)"))
         return None, problems
-    written = {k.lower() for k in directory.kinds}
+    written = {code_key(k) for k in directory.kinds}
     for node in nodes:
         if directory.count(node.service_codes):
             continue
         codes = ", ".join(node.service_codes)
-        if any(code.lower() in written for code in node.service_codes):  # a term of the data that no place has yet: callers hear "no listing", and 2-1-1
+        if any(code_key(code) in written for code in node.service_codes):  # a term of the data that no place has yet: callers hear "no listing", and 2-1-1
             problems.append(Problem.at(node.where, f"no place in {shown} has the code(s) {codes} yet: callers "
                                                    "will hear that there is no listing near them", warning=True,
                                        suffix=".kind"))

@@ -117,6 +117,16 @@ def test_a_search_spelled_otherwise_than_the_data_is_refused_saying_how_it_is_wr
     assert not any(len(l) > 2000 for l in result.output.splitlines())  # never a line listing every code
 
 
+def test_a_search_written_with_spaces_around_its_code_imports_as_the_line_reads_it(root, tmp_path):
+    # The line strips a search's code; the import's own reading of menus/ did not, and crashed
+    # (StopIteration) looking for how the data spells " naloxone ".
+    with_kind(root, "naloxone", '" naloxone "')
+    result = run(write_hsds(tmp_path / "export", 30), "--root", root)
+    assert result.exit_code == 0, result.output
+    line, problems = check(root)
+    assert line is not None and line.directory.count("naloxone") > 0, [str(p) for p in problems]
+
+
 def test_no_usable_place_is_a_refusal_not_an_ok(root, tmp_path):
     ex = plain_export(10)
     for row in ex.rows["locations.csv"]:
