@@ -223,7 +223,7 @@ class Statistics:
         as it is to be retried. True when the batch is settled."""
         try:
             if time.time() - batch.taken < CHECKABLE:
-                stored_before = not self.store.write(batch)
+                stored_before = not self.store.write(batch, retry=batch is self._unconfirmed)
             else:
                 stored_before = self.store.stored(batch.id)
                 if not stored_before:

@@ -170,19 +170,20 @@ class Store:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
-    def write(self, batch: Batch) -> bool:
+    def write(self, batch: Batch, retry: bool = False) -> bool:
         """Add a batch in one transaction: its id first, then calls' last menus, then ended calls
         (which consume them), then every count with `n = n + excluded.n`. Rows go in sorted
         order, so two hosts writing the same rows lock them in the same order and never deadlock.
 
-        False, writing nothing, when the batch's id is already stored: an earlier attempt
-        committed though its writer could not tell. (Were that attempt still in progress on a
-        PostgreSQL server, the id's insert would wait for its outcome, and fail if it committed;
-        the batch is then retried, and its id found.)"""
+        A `retry` is False, writing nothing, when the batch's id is already stored: an earlier
+        attempt committed though its writer could not tell. (Were that attempt still in progress
+        on a PostgreSQL server, the id's insert would wait for its outcome, and fail if it
+        committed; the batch is then retried, and its id found.) A first attempt's id is new
+        (uuid4): looking it up could find nothing, and would cost every flush a round trip."""
         found: dict[str, tuple[str, str]] = {}
         with self.engine.begin() as connection:
-            if connection.execute(select(flushes.c.flush_id)
-                                  .where(flushes.c.flush_id == batch.id)).first() is not None:
+            if retry and connection.execute(select(flushes.c.flush_id)
+                                            .where(flushes.c.flush_id == batch.id)).first() is not None:
                 return False
             connection.execute(flushes.insert().values(
                 flush_id=batch.id, hour=int(batch.taken) // 3600 * 3600))
