@@ -252,7 +252,8 @@ def simulate(root: Path | None, keys: str | None, dials: list[str] | None, momen
     """Make a call in the terminal, through the line's own app with signed requests (no server needed)."""
     token = secrets.token_hex(16)  # signatures are checked for real, with a token of this run's own
     app = create_app({"CONTENT_ROOT": str(root or default_content_root()), "TWILIO_AUTH_TOKEN": token,
-                      "INSECURE_DEV_MODE": False, "SMS_SENDER": _RehearsedSms()}, environ={})
+                      "INSECURE_DEV_MODE": False, "SMS_SENDER": _RehearsedSms(),
+                      "STATISTICS": False}, environ={})  # a rehearsal is never counted: no database
     unattended = keys is not None
     ask_key = scripted([k.strip() for k in keys.split(",")]) if unattended else _ask_key
     if dials is not None:
