@@ -9,11 +9,11 @@ from typing import Any, Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import console, security, voice
+from . import security, voice
 from .served import LineHolder
 from .settings import Settings
 from .sms import NoSms, TwilioSms
-from .stats import DEFAULT_URL, NoStatistics, Statistics
+from .stats import DEFAULT_URL, NoStatistics, Recorder, Statistics
 from .texting import TextLimits
 from .transfer_log import TransferLog
 
@@ -26,7 +26,7 @@ def default_content_root() -> Path:
     return cwd if (cwd / "menus").is_dir() else PACKAGE_ROOT
 
 
-def statistics(settings: Settings, zone: str):
+def statistics(settings: Settings, zone: str) -> Recorder:
     """The line's counters (nothing is connected or started here: see ivr.runtime)."""
     if not settings.statistics:
         return NoStatistics()
@@ -64,5 +64,8 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     app.url_map.merge_slashes = False
     security.init_app(app)
     voice.init_app(app)
-    console.init_app(app)  # the staff console at /console, only when IVR_CONSOLE_USERS is set
+    if settings.console_users is not None:  # the staff console at /console, only when configured
+        from . import console  # Flask-WTF and the console's pages: imported only by a line that has it
+
+        console.init_app(app)
     return app
