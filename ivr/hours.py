@@ -137,7 +137,8 @@ def is_open(hours: Hours | None, now: datetime, calendar: HolidayCalendar) -> bo
     return any(start <= minute < end for start, end in hours.spans(now.date(), calendar))
 
 
-def next_opening(hours: Hours, now: datetime, calendar: HolidayCalendar, days: int = 14) -> datetime | None:
+def next_opening(hours: Hours, now: datetime, calendar: HolidayCalendar,
+                 days: int = LOOK_AHEAD_DAYS) -> datetime | None:
     """The next moment it opens, within `days` days, as a wall-clock time in `now`'s zone."""
     zone = now.tzinfo
     minute = now.hour * 60 + now.minute

@@ -21,6 +21,7 @@ from .security import FIELDS_KEY, SIGNED_KEY, forbidden, printable, refused, twi
 from .served import LineHolder, Served
 from .sms import NoSms, send_quietly
 from .stats.events import CallEnded, MenuReached, TextMessage
+from .stats.recorder import Recorder
 from .steps import Dial, SendText, Step
 from .texting import TextLimits
 from .urls import DIALED, WHISPER_ANSWER, CallState
@@ -103,7 +104,7 @@ def answer(path: str):
     return twiml_response(twiml.render(step, public_base() if isinstance(step.then, Dial) else ""))
 
 
-def count(stats, step: Step, call_sid: str) -> None:
+def count(stats: Recorder, step: Step, call_sid: str) -> None:
     """Count what happened (ivr.stats): in memory only, never waiting for a database. The menu a
     call reached is kept against the call's opaque key, until the call ends."""
     for event in step.events:
