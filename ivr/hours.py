@@ -77,6 +77,15 @@ class HolidayCalendar:
     def is_holiday(self, day: date) -> bool:
         return day in _holidays(self.country, self.subdivision, day.year)
 
+    def next_holiday(self, after: date) -> tuple[date, str] | None:
+        """The first holiday after `after` (looking into next year too), with its name."""
+        for year in (after.year, after.year + 1):
+            found = _holidays(self.country, self.subdivision, year)
+            upcoming = sorted(day for day in found if day > after)
+            if upcoming:
+                return upcoming[0], found.get(upcoming[0])
+        return None
+
 
 @lru_cache(maxsize=32)
 def _holidays(country: str, subdivision: str | None, year: int):

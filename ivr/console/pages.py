@@ -14,9 +14,9 @@ from flask import Response, abort, current_app, render_template, request, url_fo
 from ..hours import now_in
 from ..kinds import KINDS
 from ..navigator import Visit
-from ..served import LineHolder
 from ..stats.report import PERIODS, write_csv
 from ..transcript import recording_rows, transcript
+from ..voice import holder
 from . import bp, content, diagram
 
 #: The console's pages, as the menu at the top lists them.
@@ -24,10 +24,6 @@ PAGES = (("console.health", "Health"), ("console.phone", "Phone"), ("console.flo
          ("console.languages", "Languages"), ("console.statistics", "Statistics"))
 #: The longest span a report by day may cover (longer: by week or month).
 MAX_DAYS_BY_DAY = 92
-
-
-def holder() -> LineHolder:
-    return current_app.extensions["ivr"]
 
 
 @bp.context_processor

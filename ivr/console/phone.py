@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 
-import holidays
 from flask import current_app, jsonify, render_template, request
 
-from ..hours import now_in
+from ..hours import HolidayCalendar, now_in
 from ..simulate import DIAL_OUTCOMES
+from ..voice import holder
 from . import bp
 from .rehearsal import LineFault, PhoneCalls
 
@@ -21,7 +21,7 @@ KEYS = re.compile(r"^[0-9*#]{0,10}$")
 OUTCOMES = dict(zip(DIAL_OUTCOMES, ("Answered", "Busy", "No answer", "Failed", "Canceled"), strict=True))
 
 
-def clock_presets(today: date, country: str, subdivision: str | None) -> list[tuple[str, str]]:
+def clock_presets(today: date, calendar: HolidayCalendar) -> list[tuple[str, str]]:
     """Times staff often rehearse: (label, the datetime-local value) for a weekday morning, a
     Saturday and the next holiday of the line's calendar at 3 am."""
     def ahead(weekday: int) -> date:
@@ -29,17 +29,16 @@ def clock_presets(today: date, country: str, subdivision: str | None) -> list[tu
 
     presets = [("Wednesday, 10 am", datetime.combine(ahead(2), time(10))),
                ("Saturday, 10 am", datetime.combine(ahead(5), time(10)))]
-    calendar = holidays.country_holidays(country, subdiv=subdivision, years=[today.year, today.year + 1])
-    upcoming = sorted(day for day in calendar if day > today)
-    if upcoming:
-        presets.append((f"{calendar.get(upcoming[0])}, 3 am", datetime.combine(upcoming[0], time(3))))
+    holiday = calendar.next_holiday(today)
+    if holiday:
+        presets.append((f"{holiday[1]}, 3 am", datetime.combine(holiday[0], time(3))))
     return [(label, moment.strftime("%Y-%m-%dT%H:%M")) for label, moment in presets]
 
 
 @bp.route("/phone")
 def phone():
-    flow = current_app.extensions["ivr"].current.line.flow
-    presets = clock_presets(now_in(flow.time_zone).date(), flow.calendar.country, flow.calendar.subdivision)
+    flow = holder().current.line.flow
+    presets = clock_presets(now_in(flow.time_zone).date(), flow.calendar)
     return render_template("console/phone.html", title="Phone", presets=presets, outcomes=OUTCOMES,
                            zone=flow.time_zone)
 
