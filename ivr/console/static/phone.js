@@ -13,10 +13,13 @@
   var entry = el("entry"), digitsInput = el("digits"), silence = el("silence");
   var dial = el("dial"), dialTitle = el("dial-title"), choices = el("choices");
   var keys = Array.prototype.slice.call(document.querySelectorAll("#keypad button"));
-  var next = null;       // the token of the step the call waits at
   var waiting = null;    // what it waits for: {for: "keys", digits, choices} or {for: "dial", ...}
   var busy = false;
   var typedAhead = [];   // keys pressed while the line was answering: kept, as a phone keeps them
+
+  function token() {     // the token of the step the call waits at, which only the server makes
+    return waiting ? waiting.next : null;
+  }
 
   function add(kind, text, attributes) {
     var item = document.createElement("li");
@@ -82,7 +85,6 @@
     callButton.disabled = !!waiting;
     if (!waiting) {
       status.textContent = "Not in a call.";
-      next = null;
       return;
     }
     if (waiting.for === "dial") {
@@ -119,7 +121,6 @@
         if (!answer.ok) { throw new Error(answer.data.error || "The console did not answer."); }
         answer.data.events.forEach(show);
         waiting = answer.data.waiting;
-        next = waiting ? waiting.next : null;
         showWaiting();
         if (!waiting) { callButton.focus(); }
       })
@@ -142,7 +143,7 @@
       if (digitsInput.value.length >= waiting.digits) { entry.requestSubmit(); }
       return;
     }
-    send({next: next, digits: key}, "You pressed " + key);
+    send({next: token(), digits: key}, "You pressed " + key);
   }
 
   callButton.addEventListener("click", function () {
@@ -164,16 +165,16 @@
   keys.forEach(function (button) {
     button.addEventListener("click", function () { press(button.getAttribute("data-key")); });
   });
-  silence.addEventListener("click", function () { send({next: next, digits: ""}, "You said nothing."); });
+  silence.addEventListener("click", function () { send({next: token(), digits: ""}, "You said nothing."); });
   entry.addEventListener("submit", function (event) {
     event.preventDefault();
     var typed = digitsInput.value.replace(/[^0-9*#]/g, "");
     digitsInput.value = "";
-    send({next: next, digits: typed}, typed ? "You typed " + typed : "You typed nothing.");
+    send({next: token(), digits: typed}, typed ? "You typed " + typed : "You typed nothing.");
   });
   Array.prototype.forEach.call(dial.querySelectorAll("button"), function (button) {
     button.addEventListener("click", function () {
-      send({next: next, dial: button.getAttribute("data-dial")}, waiting.name + ": " + button.textContent);
+      send({next: token(), dial: button.getAttribute("data-dial")}, waiting.name + ": " + button.textContent);
     });
   });
   Array.prototype.forEach.call(document.querySelectorAll("[data-at]"), function (button) {
