@@ -127,6 +127,11 @@ def test_recorded_languages_list_each_recording_found_and_missing(copy):
     assert re.search(r"1 recorded, (\d+) missing", after)
 
 
+def test_a_language_the_line_does_not_have_is_not_found(copy):
+    _root, _app, client = copy
+    assert client.get("/console/languages/xx").status_code == 404
+
+
 def test_health_shows_the_version_served_and_a_refused_reload(copy):
     root, app, client = copy
     version = app.extensions["ivr"].current.version

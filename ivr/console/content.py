@@ -108,23 +108,30 @@ def languages(line: Line, root: Path) -> list[LanguageState]:
     """Every language of the served line, offered or still waiting, with how complete it is on disk."""
     flow = line.flow
     sources = {text.source for _path, text in flow.texts() if not text.only_numbers}
-    found = []
-    for code, language in {**flow.languages, **flow.pending_languages}.items():
-        offered = code in flow.languages
-        if code == flow.default_language:
-            found.append(LanguageState(language, offered, len(sources), len(sources), None, True))
-            continue
-        if language.audio:
-            rows = recording_rows(line, code)
-            done, total = sum(1 for r in rows if r["recorded"] == "yes"), len(rows)
-        else:
-            try:
-                catalog = i18n.load_catalog(root, code) or {}
-            except i18n.CatalogError:
-                catalog = {}
-            done, total = sum(1 for s in sources if i18n.translation(catalog, s)), len(sources)
-        found.append(LanguageState(language, offered, done, total, review_status(root, code), False))
-    return found
+    return [language_state(line, root, code, sources) for code in {**flow.languages, **flow.pending_languages}]
+
+
+def language_state(line: Line, root: Path, code: str, sources: set[str] | None = None,
+                   rows: list[dict[str, str]] | None = None) -> LanguageState:
+    """One language of the served line (offered or waiting): how complete it is on disk. `sources`
+    (the sentences to translate) and a recorded language's `rows` are worked out if not given."""
+    flow = line.flow
+    language = flow.languages.get(code) or flow.pending_languages[code]
+    offered = code in flow.languages
+    if sources is None:
+        sources = {text.source for _path, text in flow.texts() if not text.only_numbers}
+    if code == flow.default_language:
+        return LanguageState(language, offered, len(sources), len(sources), None, True)
+    if language.audio:
+        rows = recording_rows(line, code) if rows is None else rows
+        done, total = sum(1 for r in rows if r["recorded"] == "yes"), len(rows)
+    else:
+        try:
+            catalog = i18n.load_catalog(root, code) or {}
+        except i18n.CatalogError:
+            catalog = {}
+        done, total = sum(1 for s in sources if i18n.translation(catalog, s)), len(sources)
+    return LanguageState(language, offered, done, total, review_status(root, code), False)
 
 
 def problems_of_language(problems: tuple[Problem, ...], code: str) -> list[Problem]:

@@ -86,11 +86,12 @@ def languages():
 def language(code: str):
     served = holder().current
     line = served.line
-    state = next((s for s in content.languages(line, holder().root) if s.language.code == code), None)
-    if state is None:
+    language = line.flow.languages.get(code) or line.flow.pending_languages.get(code)
+    if language is None:
         abort(404)
+    records = recording_rows(line, code) if language.audio else []
+    state = content.language_state(line, holder().root, code, rows=records)
     checked = content.validate(holder().root, production=False)
-    records = recording_rows(line, code) if state.language.audio else []
     return render_template("console/language.html", title=state.language.name, state=state,
                            transcript=transcript(served.navigator, code).splitlines(),
                            problems=content.problems_of_language(checked.problems, code), records=records)
