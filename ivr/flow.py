@@ -16,6 +16,7 @@ from .build import Builder, build_flow
 from .checks import back_targets_and_problems, check_chains, check_keys, check_placeholders
 from .kinds import KINDS
 from .line import Line
+from .model import Flow
 from .problems import FlowError, Problem
 from .source import load
 from .speech import build_speech
@@ -42,7 +43,13 @@ def check(root: Path, production: bool = False) -> tuple[Line | None, list[Probl
     if not menu_files(root):
         return None, [Problem(str(root / "menus"), 1, "", "no menu files (*.yaml) found")]
     builder = read_menus(root)
-    flow = build_flow(builder, root)
+    return check_built(builder, build_flow(builder, root), root, production)
+
+
+def check_built(builder: Builder, flow: Flow | None, root: Path,
+                production: bool = False) -> tuple[Line | None, list[Problem]]:
+    """The rest of `check`, on menus already read and built (read_menus, build_flow): the console
+    draws that phase-one flow and checks it without reading the menus twice."""
     if flow is None:
         return None, builder.problems
     src, spec = builder.line_section  # type: ignore[misc]  # build_flow found it

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .. import i18n
 from ..build import build_flow
-from ..flow import check, read_menus
+from ..flow import check, check_built, menu_files, read_menus
 from ..line import Line
 from ..model import Flow, Language
 from ..problems import Problem
@@ -59,10 +59,16 @@ def health(holder: LineHolder) -> Health:
     return Health(holder, content_version(root), validate(root, False), validate(root, True))
 
 
-def flow_on_disk(root: Path) -> Flow | None:
+def drawn_and_checked(root: Path) -> tuple[Flow | None, Validation]:
     """The flow as the menu files say it, before any check (phase one of `ivr.flow.check`), so a
-    broken flow can still be drawn with its problems; None when it cannot be built at all."""
-    return build_flow(read_menus(root), root)
+    broken flow can still be drawn with its problems (None when it cannot be built at all); and
+    what `ivr validate` says of the files, the menus read once for both."""
+    if not menu_files(root):
+        return None, validate(root, False)
+    builder = read_menus(root)
+    drawn = build_flow(builder, root)
+    line, problems = check_built(builder, drawn, root)
+    return drawn, Validation(False, line, tuple(problems))
 
 
 _REVIEW = re.compile(r"^#\s*REVIEW STATUS:\s*(.*)$")

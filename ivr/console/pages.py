@@ -49,8 +49,7 @@ def health():
 def flow():
     """The flow as the files on disk say it, with what `ivr validate` finds marked on it."""
     root = holder().root
-    drawn = content.flow_on_disk(root)
-    checked = content.validate(root, production=False)
+    drawn, checked = content.drawn_and_checked(root)
     picture = boxes = None
     if drawn is not None:
         laid = diagram.layout(drawn, checked.problems)
