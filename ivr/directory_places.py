@@ -119,7 +119,7 @@ def build_places(reader: Reader, state: str, zips: Mapping[str, ZipPlace], regio
         org_id = service["organization_id"]
         found = [*sal_phones.get(key, ()), *service_phones.get(service_id, ()),
                  *location_phones.get(loc_id, ()), *org_phones.get(org_id, ())]
-        numbers = tuple(found) if len(found) == 1 and found[0].callable else tuple(_ordered(found))
+        numbers = tuple(found) if len(found) < 2 else tuple(_ordered(found))  # one needs no ordering
         lat, lon, town, county = where[loc_id]
         if lat is None and not numbers:
             kind = locations.rows[loc_id][1].get("location_type") or "not physical"

@@ -8,6 +8,7 @@ that the service closed). Times are read in the line's time zone (see `Rule.span
 from __future__ import annotations
 
 import re
+from calendar import isleap, monthrange
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -261,16 +262,14 @@ def _week(day: date, week_start: int) -> int:
 def _nth_weekday(day: date) -> set[tuple[int, int]]:
     """(n, weekday) and (-n, weekday) for `day`: it is the n-th such weekday of its month."""
     from_start = (day.day - 1) // 7 + 1
-    next_month = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    from_end = -(((next_month - day).days - 1) // 7) - 1
+    from_end = -((monthrange(day.year, day.month)[1] - day.day) // 7) - 1
     return {(from_start, day.weekday()), (from_end, day.weekday())}
 
 
 def _in_month_days(day: date, monthdays: frozenset[int]) -> bool:
     if not monthdays:
         return False
-    next_month = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    last = (next_month - timedelta(days=1)).day
+    last = monthrange(day.year, day.month)[1]
     return day.day in monthdays or day.day - last - 1 in monthdays
 
 
@@ -282,7 +281,7 @@ def _in_weeks(day: date, weeknos: frozenset[int]) -> bool:
 
 def _in_year_days(day: date, yeardays: frozenset[int]) -> bool:
     number = day.timetuple().tm_yday
-    days = 366 if date(day.year, 12, 31).timetuple().tm_yday == 366 else 365
+    days = 366 if isleap(day.year) else 365
     return number in yeardays or number - days - 1 in yeardays
 
 
