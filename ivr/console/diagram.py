@@ -65,7 +65,7 @@ class Box:
 @dataclass
 class Diagram:
     boxes: dict[str, Box]
-    edges: list[Edge]  # drawn as arrows, one column to the right
+    outgoing: dict[str, list[Edge]]  # by source, in key order: drawn as arrows, one column to the right
     width: float
     height: float
 
@@ -143,10 +143,10 @@ def layout(flow: Flow, problems: Iterable[Problem]) -> Diagram:
     column_of = columns(flow, edges)
     troubles = problems_by_node(flow, problems)
     boxes = {nid: Box(node, column_of[nid], lines_of(flow, node), troubles[nid]) for nid, node in flow.nodes.items()}
-    drawn = []
+    outgoing: dict[str, list[Edge]] = {}
     for edge in edges:
         if column_of[edge.target] == column_of[edge.source] + 1:
-            drawn.append(edge)
+            outgoing.setdefault(edge.source, []).append(edge)
             boxes[edge.source].arrows += 1
         else:
             boxes[edge.source].back_edges.append(edge)
@@ -163,28 +163,28 @@ def layout(flow: Flow, problems: Iterable[Problem]) -> Diagram:
     # Top to bottom in each column, each box as near its parent's arrow as the boxes above allow.
     parent_port: dict[str, float] = {}
     bottom: dict[int, float] = {}
-    order = _discovery_order(flow, column_of, drawn)
+    order = _discovery_order(flow, column_of, outgoing)
     for nid in order:
         box = boxes[nid]
         wanted = parent_port.get(nid, MARGIN + box.height / 2) - box.height / 2
         box.y = max(wanted, bottom.get(box.column, MARGIN))
         bottom[box.column] = box.y + box.height + ROW_GAP
-        outgoing = [e for e in drawn if e.source == nid]
-        for index, edge in enumerate(outgoing):
-            parent_port.setdefault(edge.target, port(box, index, len(outgoing)))
+        arrows = outgoing.get(nid, [])
+        for index, edge in enumerate(arrows):
+            parent_port.setdefault(edge.target, port(box, index, len(arrows)))
     width = MARGIN * 2 + (max(column_of.values(), default=0) + 1) * (NODE_WIDTH + COLUMN_GAP) - COLUMN_GAP
     height = max(bottom.values(), default=MARGIN) + MARGIN
-    return Diagram(boxes, drawn, width, height)
+    return Diagram(boxes, outgoing, width, height)
 
 
-def _discovery_order(flow: Flow, column_of: Mapping[str, int], drawn: list[Edge]) -> list[str]:
+def _discovery_order(flow: Flow, column_of: Mapping[str, int], outgoing: Mapping[str, list[Edge]]) -> list[str]:
     """Column by column; within a column, children in the order of their parents and keys."""
     rank: dict[str, int] = {}
     for nid in sorted(flow.nodes, key=lambda n: column_of[n]):
         if nid not in rank:
             rank[nid] = len(rank)
-        for edge in drawn:
-            if edge.source == nid and edge.target not in rank:
+        for edge in outgoing.get(nid, ()):
+            if edge.target not in rank:
                 rank[edge.target] = len(rank)
     return sorted(flow.nodes, key=lambda n: (column_of[n], rank[n]))
 
@@ -201,10 +201,7 @@ def render(diagram: Diagram, link: Callable[[str], str], title: str) -> Markup:
            f'aria-label="{escape(title)}">',
            '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
            'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead"/></marker></defs>']
-    outgoing: dict[str, list[Edge]] = {}
-    for edge in diagram.edges:
-        outgoing.setdefault(edge.source, []).append(edge)
-    for source, edges in outgoing.items():
+    for source, edges in diagram.outgoing.items():
         box = diagram.boxes[source]
         for index, edge in enumerate(edges):
             target = diagram.boxes[edge.target]
